@@ -1,0 +1,5 @@
+"""``python -m shengxin`` runs the command-line program."""
+
+from shengxin.cli.main import app
+
+app()

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, scopes and authentication."""

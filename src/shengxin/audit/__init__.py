@@ -1,0 +1,1 @@
+"""Append-only audit log: who did what to which object, and when."""

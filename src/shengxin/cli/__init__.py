@@ -1,0 +1,1 @@
+"""The ``shengxin`` command-line program: one Typer app, one module per domain."""

@@ -1,0 +1,27 @@
+"""The ``shengxin`` program: mounts one Typer sub-app per domain."""
+
+from __future__ import annotations
+
+import typer
+
+from shengxin import __version__
+from shengxin.cli import db, demo, serve, users, uscc
+
+app = typer.Typer(
+    name="shengxin",
+    help="Shengxin 省心 — enterprise service platform for district governments.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(demo.app, name="demo")
+app.add_typer(uscc.app, name="uscc")
+
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)

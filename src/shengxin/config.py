@@ -1,0 +1,101 @@
+"""Settings: one pydantic-settings object, read from ``SHENGXIN_*`` environment variables.
+
+Every field is documented in ``docs/settings.md``; ``tests/unit/test_settings_docs.py`` fails when
+the two disagree. Rule: outside demo mode the secret key must be set to a non-default value of at
+least 32 characters, otherwise :func:`get_settings` refuses to start.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "demo-secret-key-change-me"
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_DISTRICT_FILE = PACKAGE_DIR / "reference" / "districts" / "yuhang.yaml"
+
+
+class Settings(BaseSettings):
+    """All settings of the platform. Environment variables: ``SHENGXIN_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SHENGXIN_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory for the SQLite file, analytic snapshots, uploads and exports.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the operational store, e.g. "
+            "postgresql+psycopg://user@127.0.0.1:5432/shengxin. Empty: SQLite file "
+            "<data_dir>/shengxin.sqlite3."
+        ),
+    )
+    secret_key: str = Field(
+        default=DEFAULT_SECRET_KEY,
+        description=(
+            "Key that signs session cookies and CSRF tokens. Must be changed (32+ characters) "
+            "unless demo mode is on."
+        ),
+    )
+    demo: bool = Field(
+        default=False,
+        description="Demo mode: allows the default secret key and enables the demo accounts.",
+    )
+    district_file: Path = Field(
+        default=DEFAULT_DISTRICT_FILE,
+        description="YAML file describing the district (code, towns, departments). Default: Yuhang.",
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark the session cookie Secure (set true behind HTTPS).",
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, description="How long a login session lasts, in seconds."
+    )
+    login_max_failures: int = Field(
+        default=5,
+        description="Failed logins allowed per account and per client address within the window.",
+    )
+    login_window_seconds: int = Field(
+        default=15 * 60, description="Window of the login rate limit, in seconds."
+    )
+    frontend_dir: Path = Field(
+        default=PACKAGE_DIR.parent.parent / "node_modules",
+        description="Where the npm-installed front-end libraries (HTMX, ECharts, Swagger UI) are.",
+    )
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest accepted upload, in bytes."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if not self.demo and (self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 32):
+            raise ValueError(
+                "SHENGXIN_SECRET_KEY is unset, default or shorter than 32 characters; set a long "
+                "random value (python -c 'import secrets; print(secrets.token_urlsafe(48))') "
+                "or run in demo mode with SHENGXIN_DEMO=true"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The operational store URL: ``database_url`` or the SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shengxin.sqlite3').resolve()}"
+
+    @property
+    def analytic_dir(self) -> Path:
+        """Where Parquet snapshots of the analytic store live."""
+        return self.data_dir / "analytic"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

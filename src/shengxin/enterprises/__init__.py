@@ -1,0 +1,1 @@
+"""Enterprises: registry, unified social credit codes, data hub, portraits."""

@@ -1,0 +1,10 @@
+"""Imports every domain's models so that ``metadata`` knows the whole operational schema.
+
+Alembic's autogenerate and the migration drift test compare against this metadata.
+"""
+
+from shengxin.accounts import models as _accounts  # noqa: F401
+from shengxin.audit import models as _audit  # noqa: F401
+from shengxin.db import Base
+
+metadata = Base.metadata

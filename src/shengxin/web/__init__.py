@@ -1,0 +1,1 @@
+"""Web layer: FastAPI app, JSON API routers (``api/``), server-rendered pages (``pages/``, ``ui/``)."""

@@ -1,0 +1,72 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from shengxin import __version__
+from shengxin.config import Settings, get_settings
+from shengxin.db import make_engine
+from shengxin.reference.district import load_district
+from shengxin.web import errors
+from shengxin.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent / "ui" / "static"
+
+#: npm package folder → URL under /static/vendor/
+VENDOR_DIRS = {
+    "htmx": "htmx.org/dist",
+    "echarts": "echarts/dist",
+    "swagger-ui": "swagger-ui-dist",
+}
+
+
+def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    """Build the app. ``session_factory`` defaults to one bound to the configured database."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Shengxin 省心 · 企业综合服务平台 API",
+        version=__version__,
+        docs_url=None, redoc_url=None, openapi_url=None,  # served by web/api/docs.py with access checks
+    )
+    app.state.settings = settings
+    app.state.district = load_district(settings.district_file)
+    if session_factory is None:
+        if settings.sqlalchemy_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        session_factory = sessionmaker(bind=make_engine(settings.sqlalchemy_url), expire_on_commit=False)
+    app.state.sessionmaker = session_factory
+
+    errors.install(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="shengxin_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+
+    for name, sub in VENDOR_DIRS.items():
+        directory = settings.frontend_dir / sub
+        app.mount(f"/static/vendor/{name}", StaticFiles(directory=str(directory), check_dir=False), name=f"vendor-{name}")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from shengxin.web.api import accounts as api_accounts
+    from shengxin.web.api import audit as api_audit
+    from shengxin.web.api import docs as api_docs
+    from shengxin.web.api import system as api_system
+    from shengxin.web.pages import admin as pages_admin
+    from shengxin.web.pages import auth as pages_auth
+
+    for router in (api_system.router, api_accounts.router, api_audit.router, api_docs.router,
+                   pages_auth.router, pages_admin.router):
+        app.include_router(router)
+    return app

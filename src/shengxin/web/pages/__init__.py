@@ -1,0 +1,1 @@
+"""Server-rendered pages (Simplified Chinese), one module per domain."""

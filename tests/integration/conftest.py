@@ -1,0 +1,66 @@
+"""Web fixtures: the real app on a real (rolled-back) database, driven through httpx."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shengxin.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
+from shengxin.config import Settings
+from shengxin.reference.district import load_district
+from shengxin.web.app import create_app
+from tests.conftest import TEST_SECRET
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def web_settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET, login_max_failures=3)
+
+
+@pytest.fixture
+def app(web_settings, session_factory):
+    with session_factory() as s:
+        ensure_demo_accounts(s, load_district(web_settings.district_file), demo_mode=True)
+        s.commit()
+    return create_app(web_settings, session_factory)
+
+
+def csrf_of(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    match = CSRF_RE.search(page.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = DEMO_PASSWORD):
+    token = csrf_of(client)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                       "next": "/"}, follow_redirects=False)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def as_role(app):
+    """Factory: a client logged in as a demo account (admin, auditor, town, dept, enterprise)."""
+    clients = []
+
+    def make(username: str) -> TestClient:
+        c = TestClient(app, base_url="http://testserver")
+        c.__enter__()
+        clients.append(c)
+        r = login(c, username)
+        assert r.status_code == 303, r.text
+        return c
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
