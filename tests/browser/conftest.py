@@ -57,7 +57,7 @@ def demo_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser-server")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHENGXIN_")}
     env.update(SHENGXIN_DEMO="true", SHENGXIN_DATA_DIR=str(tmp / "data"))
-    proc, base = start_server(env, tmp, [["demo", "setup"]])
+    proc, base = start_server(env, tmp, [["demo", "setup", "--enterprises", "2000"]])
     yield base
     proc.terminate()
     proc.wait(timeout=20)

@@ -64,3 +64,41 @@ def as_role(app):
     yield make
     for c in clients:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def district_data(tmp_path_factory):
+    """A small synthetic district (synth → deliveries → ingest), shared by the whole session.
+
+    Returns ``(delivery_dir, data_dir)``; the analytic store is ``data_dir / "analytic"``.
+    Tests must not modify it.
+    """
+    from shengxin.enterprises.hub.run import ingest
+    from shengxin.synth.generate import SynthConfig, generate
+
+    from shengxin.config import get_settings
+    from shengxin.reference.district import load_district
+
+    root = tmp_path_factory.mktemp("district")
+    delivery, data_dir = root / "delivery", root / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHENGXIN_SECRET_KEY", TEST_SECRET)
+        mp.setenv("SHENGXIN_DATA_DIR", str(data_dir))
+        get_settings.cache_clear()
+        load_district.cache_clear()
+        generate(SynthConfig(enterprises=1500, months=36, seed=7), delivery)
+        ingest([delivery], analytic_dir=data_dir / "analytic")
+    get_settings.cache_clear()
+    load_district.cache_clear()
+    return delivery, data_dir
+
+
+@pytest.fixture
+def data_app(district_data, session_factory):
+    """The web app over the synthetic district's analytic store, with demo accounts."""
+    _, data_dir = district_data
+    settings = Settings(data_dir=data_dir, secret_key=TEST_SECRET)
+    with session_factory() as s:
+        ensure_demo_accounts(s, load_district(settings.district_file), demo_mode=True)
+        s.commit()
+    return create_app(settings, session_factory)

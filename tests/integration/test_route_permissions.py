@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from shengxin.accounts.demo import FALLBACK_DEMO_USCC
 from shengxin.accounts.roles import Role
 from shengxin.web.nav import SECTIONS
 from shengxin.web.security import declared_access, iter_routes
@@ -20,9 +21,14 @@ DEMO_USER_BY_ROLE = {
 }
 
 
+#: Path parameters that must be filled with values inside the demo accounts' scopes, so that a
+#: scope check (an enterprise sees only itself) is not mistaken for a role refusal.
+SCOPED_VALUES = {"uscc": FALLBACK_DEMO_USCC}
+
+
 def concrete(path: str) -> str:
     """Fill path parameters with harmless values."""
-    return re.sub(r"\{[^}]+\}", "x", path)
+    return re.sub(r"\{([^}:]+)(:[^}]*)?\}", lambda m: SCOPED_VALUES.get(m.group(1), "x"), path)
 
 
 def test_every_route_declares_access(app):

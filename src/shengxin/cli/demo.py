@@ -1,11 +1,11 @@
-"""``shengxin demo``: prepare the embedded demo (migrate, demo accounts, demo data)."""
+"""``shengxin demo``: prepare the embedded demo (migrate, demo data, demo accounts)."""
 
 from __future__ import annotations
 
 import typer
 
 from shengxin import migrate
-from shengxin.accounts.demo import DEMO_PASSWORD, ensure_demo_accounts
+from shengxin.accounts.demo import DEMO_PASSWORD, FALLBACK_DEMO_USCC, ensure_demo_accounts
 from shengxin.cli.common import console, fail, load_settings
 from shengxin.db import get_engine, session_scope
 from shengxin.errors import DomainError
@@ -14,14 +14,52 @@ from shengxin.reference.district import load_district
 app = typer.Typer(help="Embedded demo (requires SHENGXIN_DEMO=true).")
 
 
+def _demo_enterprise(analytic_dir) -> tuple[str, str]:
+    """The demo enterprise account's company: the first active enterprise of the first town."""
+    from shengxin.enterprises.store import open_current
+
+    con = open_current(analytic_dir)
+    try:
+        row = con.execute(
+            "SELECT e.uscc, e.name FROM enterprises e WHERE e.status = 'active' AND e.town_code = ? "
+            "AND EXISTS (SELECT 1 FROM monthly_tax t WHERE t.uscc = e.uscc) ORDER BY e.uscc LIMIT 1",
+            [load_district().towns[0].code],
+        ).fetchone()
+    finally:
+        con.close()
+    return (row[0], row[1]) if row else (FALLBACK_DEMO_USCC, "演示企业")
+
+
 @app.command()
-def setup() -> None:
-    """Migrate the database and create the demo accounts (idempotent)."""
+def setup(
+    enterprises: int = typer.Option(20_000, "--enterprises", help="Size of the synthetic district."),
+    seed: int = typer.Option(20241, "--seed", help="Seed of the synthetic district."),
+    no_data: bool = typer.Option(False, "--no-data", help="Only migrate and create accounts."),
+) -> None:
+    """Migrate, generate and ingest the synthetic district once, create the demo accounts (idempotent)."""
     settings = load_settings()
+    if not settings.demo:
+        fail(DomainError("demo setup runs only in demo mode (SHENGXIN_DEMO=true)"))
     migrate.upgrade(get_engine())
+    uscc, name = FALLBACK_DEMO_USCC, "演示企业"
+    if not no_data:
+        from shengxin.enterprises.store import current_snapshot
+
+        if current_snapshot(settings.analytic_dir) is None:
+            from shengxin.cli.ingest import ingest_files
+            from shengxin.cli.synth import synth
+
+            delivery = settings.data_dir / "demo-delivery"
+            console.print(f"生成演示区县数据 / generating the synthetic district ({enterprises} enterprises)…")
+            synth(enterprises=enterprises, months=36, seed=seed, out=delivery, as_of="2026-10",
+                  defect_rate=0.002, force=True, quiet=False)
+            console.print("导入演示数据 / ingesting the deliveries…")
+            ingest_files(paths=[delivery], source=None, force=False, as_json=False)
+        uscc, name = _demo_enterprise(settings.analytic_dir)
     try:
         with session_scope() as s:
-            created = ensure_demo_accounts(s, load_district(settings.district_file), demo_mode=settings.demo)
+            created = ensure_demo_accounts(s, load_district(settings.district_file), demo_mode=True,
+                                           enterprise_uscc=uscc, enterprise_name=name)
     except DomainError as exc:
         fail(exc)
     console.print(f"演示账号 / demo accounts ready (password: {DEMO_PASSWORD}); newly created: {created or 'none'}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from shengxin import __version__
-from shengxin.cli import db, demo, serve, users, uscc
+from shengxin.cli import db, demo, enterprises, ingest, serve, synth, users, uscc
 
 app = typer.Typer(
     name="shengxin",
@@ -18,6 +18,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(demo.app, name="demo")
 app.add_typer(uscc.app, name="uscc")
+app.add_typer(synth.app, name="synth")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(enterprises.app, name="enterprises")
 
 
 

@@ -62,11 +62,15 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     from shengxin.web.api import accounts as api_accounts
     from shengxin.web.api import audit as api_audit
     from shengxin.web.api import docs as api_docs
+    from shengxin.web.api import enterprises as api_enterprises
     from shengxin.web.api import system as api_system
     from shengxin.web.pages import admin as pages_admin
     from shengxin.web.pages import auth as pages_auth
+    from shengxin.web.pages import datahub as pages_datahub
+    from shengxin.web.pages import enterprises as pages_enterprises
 
     for router in (api_system.router, api_accounts.router, api_audit.router, api_docs.router,
-                   pages_auth.router, pages_admin.router):
+                   api_enterprises.router, pages_auth.router, pages_admin.router, pages_enterprises.router,
+                   pages_datahub.router):
         app.include_router(router)
     return app

@@ -22,6 +22,9 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("home", "首页", "/", ALL_ROLES),
+    Section("my-portrait", "企业画像", "/enterprises/me", frozenset({Role.ENTERPRISE})),
+    Section("enterprises", "企业查询", "/enterprises", STAFF_ROLES),
+    Section("data", "数据中心", "/data", frozenset({Role.ADMIN, Role.DEPARTMENT, Role.AUDITOR})),
     Section("users", "用户管理", "/admin/users", frozenset({Role.ADMIN, Role.AUDITOR})),
     Section("audit", "审计日志", "/audit", frozenset({Role.ADMIN, Role.AUDITOR})),
     Section("api", "接口文档", "/docs", STAFF_ROLES),
