@@ -71,6 +71,40 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest accepted upload, in bytes."
     )
+    # -- appeals and notifications (docs/appeals.md, docs/notify.md) --
+    public_base_url: str = Field(
+        default="",
+        description="Base URL printed in appeal QR codes (e.g. https://qy.example.gov.cn); empty: "
+        "the address the page was requested at.",
+    )
+    appeal_text_max_chars: int = Field(default=5000, description="Longest appeal text, in characters.")
+    appeal_attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest appeal attachment, in bytes."
+    )
+    appeal_attachment_max_count: int = Field(default=5, description="Most attachments per appeal.")
+    appeal_qr_max_age_days: int = Field(
+        default=730, description="Days a printed appeal QR code stays valid after it was issued."
+    )
+    notify_email_backend: str = Field(
+        default="none",
+        pattern="^(none|memory|smtp)$",
+        description="How notifications are e-mailed: none (kept in the in-app outbox only), memory "
+        "(kept in the process, for tests and demos) or smtp.",
+    )
+    notify_from: str = Field(default="shengxin@localhost", description="Sender address of notification e-mails.")
+    notify_district_emails: str = Field(
+        default="", description="Comma-separated addresses of the district desk (escalations, bounces)."
+    )
+    notify_unit_emails_file: Path | None = Field(
+        default=None, description="YAML file mapping unit codes to lists of e-mail addresses."
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server host.")
+    smtp_port: int = Field(default=25, description="SMTP server port.")
+    smtp_username: str | None = Field(default=None, description="SMTP login (empty: no login).")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Connect to the SMTP server over TLS (SMTPS).")
+    smtp_timeout_seconds: float = Field(default=10.0, description="SMTP connection timeout, in seconds.")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

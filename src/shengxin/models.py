@@ -5,6 +5,8 @@ Alembic's autogenerate and the migration drift test compare against this metadat
 
 from shengxin.accounts import models as _accounts  # noqa: F401
 from shengxin.audit import models as _audit  # noqa: F401
+import shengxin.appeals.models, shengxin.notify.models, shengxin.workdays.models  # noqa: F401,E401
+from shengxin.appeals.library import models as _appeals_library  # noqa: F401
 from shengxin.db import Base
 
 metadata = Base.metadata

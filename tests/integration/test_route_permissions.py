@@ -9,7 +9,7 @@ import pytest
 from shengxin.accounts.demo import FALLBACK_DEMO_USCC
 from shengxin.accounts.roles import Role
 from shengxin.web.nav import SECTIONS
-from shengxin.web.security import declared_access, iter_routes
+from shengxin.web.security import CredentialAccess, declared_access, iter_routes
 from tests.integration.conftest import csrf_of
 
 DEMO_USER_BY_ROLE = {
@@ -41,6 +41,27 @@ def test_public_routes_are_only_the_expected_ones(app):
     assert public == {"/healthz", "/login"}, public
 
 
+#: Routes that authenticate by a credential other than a login (roles play no part): every caller
+#: without a valid credential is refused, which the walkers below check like any other route.
+CREDENTIAL_ROUTES = {
+    ("open311_api_key", "/api/open311/v2/services.json"),
+    ("open311_api_key", "/api/open311/v2/services/{service_code}.json"),
+    ("open311_api_key", "/api/open311/v2/requests.json"),
+    ("open311_api_key", "/api/open311/v2/requests/{service_request_id}.json"),
+    ("appeal_qr_token", "/q/{token}"),
+}
+
+
+def test_credential_routes_are_only_the_expected_ones(app):
+    found = {(acc.kind, p) for p, m, r in iter_routes(app)
+             if isinstance(acc := declared_access(r), CredentialAccess)}
+    assert found == CREDENTIAL_ROUTES, found
+    for p, m, r in iter_routes(app):
+        acc = declared_access(r)
+        if isinstance(acc, CredentialAccess) and acc.kind == "open311_api_key":
+            assert not acc.csrf, f"{p}: machine clients authenticate by key, not by a session's CSRF token"
+
+
 def test_anonymous_is_refused_everywhere(app, client):
     checked = 0
     for path, methods, route in iter_routes(app):
@@ -51,7 +72,7 @@ def test_anonymous_is_refused_everywhere(app, client):
             url = concrete(path)
             headers = {"accept": "application/json"} if path.startswith("/api/") else {}
             r = client.request(method, url, headers=headers, follow_redirects=False)
-            if path.startswith("/api/") or path == "/openapi.json":
+            if path.startswith("/api/") or path == "/openapi.json" or isinstance(acc, CredentialAccess):
                 assert r.status_code in (401, 403), f"{method} {url} -> {r.status_code}"
             elif method == "GET":
                 assert r.status_code == 303 and r.headers["location"].startswith("/login"), f"{method} {url}"

@@ -6,6 +6,8 @@ import typer
 
 from shengxin import __version__
 from shengxin.cli import db, demo, enterprises, ingest, serve, synth, users, uscc
+from shengxin.cli import appeals, workdays
+from shengxin.cli import appeals_classify
 
 app = typer.Typer(
     name="shengxin",
@@ -21,6 +23,9 @@ app.add_typer(uscc.app, name="uscc")
 app.add_typer(synth.app, name="synth")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(enterprises.app, name="enterprises")
+app.add_typer(workdays.app, name="workdays")
+app.add_typer(appeals.app, name="appeals")
+app.add_typer(appeals_classify.app, name="appeals-model")
 
 
 

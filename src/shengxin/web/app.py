@@ -60,6 +60,10 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     from shengxin.web.api import accounts as api_accounts
+    from shengxin.web.api import appeals as api_appeals
+    from shengxin.web.api import open311 as api_open311
+    from shengxin.web.pages import appeals as pages_appeals
+    from shengxin.web.pages import appeals_library as pages_appeals_library
     from shengxin.web.api import audit as api_audit
     from shengxin.web.api import docs as api_docs
     from shengxin.web.api import enterprises as api_enterprises
@@ -69,7 +73,10 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     from shengxin.web.pages import datahub as pages_datahub
     from shengxin.web.pages import enterprises as pages_enterprises
 
-    for router in (api_system.router, api_accounts.router, api_audit.router, api_docs.router,
+    for router in (api_appeals.router, api_appeals.workdays_router, api_open311.router,
+                   pages_appeals_library.router,  # before pages_appeals: /appeals/{appeal_id} would shadow it
+                   pages_appeals.router,
+                   api_system.router, api_accounts.router, api_audit.router, api_docs.router,
                    api_enterprises.router, pages_auth.router, pages_admin.router, pages_enterprises.router,
                    pages_datahub.router):
         app.include_router(router)

@@ -12,10 +12,12 @@ Rules:
 from __future__ import annotations
 
 import hmac
+import inspect
 import secrets
 from collections.abc import Iterable
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from shengxin.accounts.roles import Role
@@ -108,6 +110,34 @@ def access(*roles: Role | Iterable[Role], csrf: bool = True) -> Access:
 
 
 PUBLIC = Access(None)
+
+
+class CredentialAccess(Access):
+    """Access by a credential that is not a login session: an API key, or a signed token in the URL.
+
+    Roles play no part: every caller, anonymous or logged in, is refused (403) without a valid
+    credential. ``verify(request)`` is the domain's check (sync ones run in the thread pool); it
+    raises a domain error or returns what the credential binds (an API client, an enterprise),
+    which the route receives as the dependency's value. A verifier opens its own short session
+    (``request.app.state.sessionmaker``) rather than the request's, so that no request holds a
+    pooled connection while it waits for a worker thread. The route-permission test walks these
+    routes too.
+    """
+
+    def __init__(self, kind: str, verify, *, csrf: bool):
+        super().__init__(frozenset(), csrf=csrf)
+        self.kind = kind
+        self.verify = verify
+
+    async def __call__(self, request: Request):  # type: ignore[override]
+        if self.csrf:
+            await verify_csrf(request)
+        if inspect.iscoroutinefunction(self.verify):
+            return await self.verify(request)
+        return await run_in_threadpool(self.verify, request)
+
+    def __repr__(self) -> str:
+        return f"CredentialAccess({self.kind})"
 
 
 def declared_access(route) -> Access | None:
