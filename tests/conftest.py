@@ -60,10 +60,27 @@ def settings(tmp_path) -> Settings:
 
 
 def _prepare_postgres(url: str):
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    """A fresh database for this test session, named after the process, on the configured server.
+
+    Several test sessions may share one server (developers, helpers, CI); each gets its own
+    database, so none can drop or migrate another's tables under it.
+    """
+    import atexit
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"shengxin_t{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(create_engine(url).url.set(database=name))
+
+    def drop() -> None:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    atexit.register(drop)
     return engine
 
 
