@@ -28,7 +28,7 @@ runner = CliRunner()
 
 def delivery(tmp_path):
     d = tmp_path / "d"
-    write_registry(d, ns=[1, 2], extra=[registry_row(3, **{"成立日期": "不详"}),
+    write_registry(d, ns=[1, 2], extra=[registry_row(3, 成立日期="不详"),
                                         registry_row(4, **{"企业名称": "=HYPERLINK(\"http://x\")",
                                                            "注册资本(万元)": "-5"})])
     write_tax(d, [(code(1), "202401", Decimal("1.00"), Decimal("0.10")),

@@ -15,7 +15,6 @@ from tests.integration.test_hub_ingest import (  # noqa: F401 (demo_settings is 
     demo_settings,
     facts,
     issues,
-    registry_row,
     write_csv,
     write_registry,
     write_tax,
@@ -168,3 +167,16 @@ def test_registry_with_bad_header_encoding_names_the_problem(tmp_path):
     report = ingest([d])
     f = by_file(report, "企业登记信息.csv")
     assert f.status == "failed" and "缺少必填列" in f.message and "编码" in f.message
+
+
+def test_empty_excel_sheet_is_a_file_level_error(tmp_path):
+    import openpyxl
+
+    d = tmp_path / "d"
+    write_registry(d, ns=[1])
+    (d / "kj").mkdir()
+    openpyxl.Workbook().save(d / "kj" / "资质认定.xlsx")
+    report = ingest([d])
+    f = by_file(report, "资质认定.xlsx")
+    assert f.status == "failed" and "没有表头" in f.message
+    assert file_issue(report, "资质认定.xlsx")["code"] == "file.empty"

@@ -184,14 +184,14 @@ def test_excel_delivery_with_dates_and_a_bad_row(tmp_path):
 def test_file_with_bad_rows_quarantines_each_and_keeps_the_rest(tmp_path):
     d = tmp_path / "d"
     bad = [
-        registry_row(11, **{"统一社会信用代码": code(11).replace("0", "O", 1)}),  # row 6: letter O
-        registry_row(12, **{"成立日期": "2023-02-30"}),                         # row 7
-        registry_row(13, **{"行业代码": "6598"}),                              # row 8
-        registry_row(14, **{"所属镇街代码": "330110999"}),                      # row 9
+        registry_row(11, 统一社会信用代码=code(11).replace("0", "O", 1)),  # row 6: letter O
+        registry_row(12, 成立日期="2023-02-30"),                         # row 7
+        registry_row(13, 行业代码="6598"),                              # row 8
+        registry_row(14, 所属镇街代码="330110999"),                      # row 9
         registry_row(15, **{"注册资本(万元)": "约120万"}),                      # row 10
-        registry_row(16, **{"企业名称": ""}),                                 # row 11
-        registry_row(17, **{"登记状态": "吊销"}),                              # row 12
-        registry_row(18, **{"统一社会信用代码": wrong_check(code(18))}),       # row 13: warning only
+        registry_row(16, 企业名称=""),                                 # row 11
+        registry_row(17, 登记状态="吊销"),                              # row 12
+        registry_row(18, 统一社会信用代码=wrong_check(code(18))),       # row 13: warning only
         registry_row(19, **{"注册资本(万元)": "1,500.25"}),                     # row 14: fine
     ]
     write_registry(d, ns=range(1, 6), extra=bad)
@@ -212,9 +212,9 @@ def test_file_with_bad_rows_quarantines_each_and_keeps_the_rest(tmp_path):
 def test_unknown_enterprise_is_rejected_and_registry_in_same_run_counts(tmp_path):
     d = tmp_path / "d"
     write_registry(d, ns=[1])
-    write_tax(d, [(code(1), "202401", Decimal("1"), Decimal("0")),
-                  (code(99), "202401", Decimal("1"), Decimal("0")),
-                  (wrong_check(code(1)), "202402", Decimal("2"), Decimal("0"))])
+    write_tax(d, [(code(1), "202401", Decimal(1), Decimal(0)),
+                  (code(99), "202401", Decimal(1), Decimal(0)),
+                  (wrong_check(code(1)), "202402", Decimal(2), Decimal(0))])
     report = ingest([d])
     tax = by_file(report, "税收月报.parquet")
     assert (tax.accepted, tax.rejected, tax.warned) == (2, 1, 1)

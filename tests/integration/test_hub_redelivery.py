@@ -78,10 +78,10 @@ def test_corrected_redelivery_replaces_what_it_corrects(tmp_path):
 
 def test_corrected_registry_row_is_accepted_after_rejection(tmp_path):
     d1, d2 = tmp_path / "a", tmp_path / "b"
-    write_registry(d1, ns=[1], extra=[registry_row(2, **{"成立日期": "2023-02-30"})])
+    write_registry(d1, ns=[1], extra=[registry_row(2, 成立日期="2023-02-30")])
     first = ingest([d1])
     assert by_file(first, "企业登记信息.csv").rejected == 1
-    write_csv(d2 / "企业登记信息-更正.csv", REGISTRY_HEADER, [registry_row(2, **{"成立日期": "2023-02-28"})],
+    write_csv(d2 / "企业登记信息-更正.csv", REGISTRY_HEADER, [registry_row(2, 成立日期="2023-02-28")],
               encoding="gbk")
     ingest([d2])
     assert {r["uscc"] for r in facts("enterprises")} == {code(1), code(2)}
@@ -133,3 +133,17 @@ def test_replace_mode_and_a_new_department_by_mapping_file(tmp_path):
     assert by_file(report, "规上名单2024.csv").replaced == 2
     assert [(r["uscc"], r["scope"]) for r in facts("survey_list")] == [(code(3), "industry")]
     assert len(list_runs()) == 2
+
+
+def test_within_one_run_the_newer_file_of_a_source_wins(tmp_path):
+    import os
+
+    d = tmp_path / "d"
+    write_registry(d, ns=[1])
+    correction = write_tax(d, [(code(1), "202401", Decimal("2.00"), Decimal("0.20"))], name="税收月报-更正.parquet")
+    original = write_tax(d, [(code(1), "202401", Decimal("1.00"), Decimal("0.10"))])
+    os.utime(original, (1_700_000_000, 1_700_000_000))
+    os.utime(correction, (1_700_000_100, 1_700_000_100))
+    ingest([d])
+    [row] = facts("monthly_tax")
+    assert (row["revenue_fen"], row["_file"]) == (200, "sw/税收月报-更正.parquet")

@@ -11,7 +11,13 @@ import pytest
 
 from shengxin.config import get_settings
 from shengxin.enterprises.hub import ingest
-from shengxin.enterprises.hub.snapshot import hub_dir, ingest_lock, list_snapshots, prune, read_current_id
+from shengxin.enterprises.hub.snapshot import (
+    hub_dir,
+    ingest_lock,
+    list_snapshots,
+    prune,
+    read_current_id,
+)
 from shengxin.enterprises.store import current_snapshot, open_current, open_snapshot
 from shengxin.errors import Conflict, NotFound
 from tests.integration.test_hub_ingest import (  # noqa: F401 (demo_settings is an autouse fixture)
@@ -47,7 +53,7 @@ def test_snapshot_layout_and_manifest(tmp_path):
     assert manifest["snapshot_id"] == snap.id and manifest["parent"] is None
     assert manifest["as_of"] == "2024-03-01"
     assert set(manifest["tables"]) == {"enterprises", "monthly_tax"}
-    for name, spec in manifest["tables"].items():
+    for spec in manifest["tables"].values():
         assert sum(pq.read_metadata(snap.path / f).num_rows for f in spec["files"]) == spec["rows"]
     assert {i["source"] for i in manifest["inputs"]} == {"scjg_registry", "sw_tax_monthly"}
     assert not any((root() / "tmp").iterdir())  # no work left behind
@@ -109,9 +115,8 @@ def test_a_reader_never_sees_a_half_written_snapshot(tmp_path):
 
 def test_one_ingest_at_a_time(tmp_path):
     write_registry(tmp_path / "d")
-    with ingest_lock(root()):
-        with pytest.raises(Conflict, match="正在运行"):
-            ingest([tmp_path / "d"])
+    with ingest_lock(root()), pytest.raises(Conflict, match="正在运行"):
+        ingest([tmp_path / "d"])
     assert ingest([tmp_path / "d"]).snapshot_id is not None
 
 

@@ -12,13 +12,12 @@ from collections import Counter
 
 import pytest
 
-from shengxin.enterprises.hub import ingest
+from shengxin.enterprises.hub import ingest, readers
 from shengxin.enterprises.hub.quarantine import read_issues
 from shengxin.enterprises.hub.tables import load_tables
 from shengxin.enterprises.store import open_current
 from shengxin.synth import generate as synth
 from tests.integration.test_hub_ingest import demo_settings  # noqa: F401 (autouse fixture)
-
 
 REJECT = {"uscc_letter_o", "uscc_length", "date_impossible", "date_malformed", "date_text", "amount_negative",
           "amount_non_numeric", "unknown_town_code", "unknown_industry_code", "unknown_enum", "unknown_enterprise",
@@ -35,7 +34,19 @@ def district(tmp_path_factory):
     return out
 
 
-def test_every_injected_defect_gets_its_documented_outcome(district):
+@pytest.fixture(params=["large batches", "small batches"])
+def batching(request, monkeypatch):
+    """Also run with batches of a few hundred rows, so every file spans many batches (repeated
+    keys across batches, dictionaries unified across row groups, the last-batch look-ahead)."""
+    if request.param == "small batches":
+        monkeypatch.setattr(readers, "CSV_BLOCK_SIZE", 1 << 14)
+        monkeypatch.setattr(readers, "CSV_BATCH_ROWS", 700)
+        monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 700)
+        monkeypatch.setattr(readers, "EXCEL_BATCH_ROWS", 300)
+    return request.param
+
+
+def test_every_injected_defect_gets_its_documented_outcome(district, batching):
     report = ingest([district])
     assert all(f.status in ("ingested", "unmatched") for f in report.files), report.as_dict()
     ingested = {f.file for f in report.files if f.status == "ingested"}

@@ -11,7 +11,11 @@ from typer.testing import CliRunner
 
 from shengxin.cli.enterprises import app
 from shengxin.enterprises.hub import ingest
-from shengxin.enterprises.registry import get_enterprise, monthly_series, search_enterprises
+from shengxin.enterprises.registry import (
+    get_enterprise,
+    monthly_series,
+    search_enterprises,
+)
 from shengxin.errors import InvalidInput, NotFound
 from tests.integration.test_hub_ingest import (  # noqa: F401 (demo_settings is an autouse fixture)
     CERT_HEADER,
@@ -31,8 +35,7 @@ runner = CliRunner()
 @pytest.fixture
 def registry(tmp_path):
     d = tmp_path / "d"
-    extra = [registry_row(n, **{"企业名称": f"余杭云栖数据{n}有限公司", "所属镇街代码": "330110012",
-                                "行业代码": "3911"}) for n in range(10, 35)]
+    extra = [registry_row(n, 企业名称=f"余杭云栖数据{n}有限公司", 所属镇街代码="330110012", 行业代码="3911") for n in range(10, 35)]
     write_registry(d, ns=range(1, 4), extra=extra)
     write_tax(d, [(code(1), f"2024{m:02d}", Decimal(f"{m}000.00"), Decimal("10.00")) for m in (1, 2, 3)])
     write_csv(d / "dl" / "用电月报.csv", ELECTRICITY_HEADER, [[code(1), "2024-02", "1500.5"], [code(1), "2024-04", "7"]])

@@ -100,14 +100,16 @@ def test_bad_mappings_are_refused_with_a_reason(change, message):
     assert "dept.yaml" in str(err.value)
 
 
-def test_enum_needs_values_and_folds_them():
-    data = minimal(columns=minimal()["columns"][:2] + [
-        {"header": "收入(元)", "field": "revenue_fen", "type": "money", "unit": "元"}])
-    assert parse_mapping(data, "t.yaml").columns[2].unit == "元"
+def test_enum_needs_values_which_are_folded_like_headers():
     with pytest.raises(InvalidInput, match="enum column needs values"):
         parse_mapping(minimal(table="survey_list", columns=[
             {"header": "代码", "field": "uscc", "type": "uscc", "required": True},
             {"header": "范围", "field": "scope", "type": "enum", "required": True}]), "t.yaml")
+    m = parse_mapping(minimal(table="survey_list", columns=[
+        {"header": "代码", "field": "uscc", "type": "uscc", "required": True},
+        {"header": "范围", "field": "scope", "type": "enum", "required": True,
+         "values": {"规模以上工业 ": "industry", "Ｐｒｅ-ＩＰＯ": "pre_ipo"}}]), "t.yaml")
+    assert m.column("scope").values == {"规模以上工业": "industry", "Pre-IPO": "pre_ipo"}
 
 
 def test_canonical_tables_have_arrow_schemas_with_lineage():

@@ -165,3 +165,17 @@ def test_last_line_without_line_break_is_flagged(cut, accepted):
                                last_line_cut=cut)
     assert out.accepted_rows == accepted
     assert ([r["row"] for r in out.issues.to_pylist() if r["code"] == "row.no_final_newline"] == [2]) is cut
+
+
+def test_key_pass_gives_the_keys_validation_stores():
+    data = [(A, "2024-01", "5"), (A.lower(), "202401", "6"), (f" {wrong_check(B)}", "2024-02", "1"),
+            ("bad", "2024-03", "1"), (UNREGISTERED, "2024-04", "2"), (B, "2024/2", "3")]
+    v = validator()
+    b = batch(data)
+    keys = v.canonical_keys(b).to_pylist()
+    out = v.validate(b, np.arange(1, 7))
+    stored = pa.Table.from_batches([out.accepted]).to_pylist()
+    for row in stored:
+        assert keys[row["_row"] - 1] == {"uscc": row["uscc"], "month": row["month"]}
+    assert [r["_row"] for r in stored] == [1, 2, 3, 6]
+    assert keys[2]["uscc"] == B  # resolved through the check character in both passes

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
@@ -46,7 +52,9 @@ class _FilesByDefault(TyperGroup):
 
 app = typer.Typer(
     cls=_FilesByDefault,
-    help="导入部门数据 / Ingest department deliveries into the data hub.",
+    help="导入部门数据 / Ingest department deliveries into the data hub.\n\n"
+    "用法：shengxin ingest PATH... [--source NAME] [--force] [--json]（即 files 子命令）；"
+    "问题清单：shengxin ingest quarantine [--run ID] --xlsx OUT。",
     no_args_is_help=True,
 )
 
@@ -106,11 +114,16 @@ def _print_report(report) -> None:
     for head, justify in (("文件", "left"), ("数据源", "left"), ("状态", "left"), ("数据行", "right"),
                           ("接收", "right"), ("退回", "right"), ("警告", "right"), ("说明", "left")):
         table.add_column(head, justify=justify)
+    skipped = [f.file for f in report.files if f.status == "unmatched"]
     for f in report.files:
+        if f.status == "unmatched":
+            continue
         label, colour = _STATUS.get(f.status, (f.status, "white"))
         table.add_row(Text(f.file), f.source or "-", Text(label, style=colour), f"{f.rows:,}", f"{f.accepted:,}",
                       f"{f.rejected:,}", f"{f.warned:,}", Text(f.message or ""))
     console.print(table)
+    if skipped:
+        console.print(Text(f"没有对应映射、已跳过的文件（如是部门数据，请用 --source 指定映射）：{'、'.join(skipped)}"))
     t = report.totals
     console.print(f"合计：{t['rows']:,} 行，接收 {t['accepted']:,}，退回 {t['rejected']:,}，警告 {t['warned']:,}；"
                   f"用时 {report.seconds:.1f} 秒")

@@ -18,7 +18,6 @@ Rules that hold for every converter:
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,8 +44,6 @@ class Problem:
 class Converted:
     values: pa.Array
     problems: list[Problem] = field(default_factory=list)
-    #: For uscc columns: rows whose code is usable as a reference (ok or warning).
-    usable: np.ndarray | None = None
 
 
 def _np_bool(arr: pa.Array | pa.ChunkedArray, null_as: bool = False) -> np.ndarray:
@@ -114,28 +111,37 @@ def _as_strings(arr: pa.Array) -> pa.Array:
 
 
 def via_dictionary(arr: pa.Array, convert) -> Converted:
-    """Run ``convert`` once per distinct value of ``arr`` and spread the result over the rows."""
+    """Run ``convert`` once per distinct value of ``arr`` and spread the result over the rows.
+
+    The values stay dictionary-encoded (converted dictionary, original indices): filtering the
+    rows later moves only the indices, and decoding happens once, for the rows kept."""
     if not pa.types.is_dictionary(arr.type):
         arr = pc.dictionary_encode(arr)
     indices = arr.indices
     res = convert(arr.dictionary)
-    values = res.values.take(indices)
-    idx_np = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    problems = []
+    values = pa.DictionaryArray.from_arrays(indices, res.values)
+    if not res.problems:
+        return Converted(values)
     ndict = len(arr.dictionary)
+    # Row -> dictionary position, nulls pointing at the extra slot ``ndict``.
+    idx_np = (indices.to_numpy(zero_copy_only=False) if indices.null_count == 0
+              else pc.fill_null(indices, ndict).to_numpy(zero_copy_only=False))
+    flagged = np.zeros(ndict + 1, dtype=bool)
     for p in res.problems:
-        pos = np.full(ndict + 1, -1, dtype=np.int64)  # slot ndict catches null indices (-1)
+        flagged[p.idx] = True
+    candidates = np.flatnonzero(flagged[idx_np])  # the (few) rows with any problem
+    cand_pos = idx_np[candidates]
+    problems = []
+    for p in res.problems:
+        pos = np.full(ndict + 1, -1, dtype=np.int64)
         pos[p.idx] = np.arange(len(p.idx))
-        row_pos = pos[idx_np]
-        rows = np.flatnonzero(row_pos >= 0)
-        if not len(rows):
+        row_pos = pos[cand_pos]
+        hit = row_pos >= 0
+        if not hit.any():
             continue
-        reason = p.reason.take(pa.array(row_pos[rows])) if isinstance(p.reason, pa.Array) else p.reason
-        problems.append(Problem(rows, p.severity, p.code, reason))
-    usable = None
-    if res.usable is not None:
-        usable = np.append(res.usable, False)[idx_np]
-    return Converted(values, problems, usable)
+        reason = p.reason.take(pa.array(row_pos[hit])) if isinstance(p.reason, pa.Array) else p.reason
+        problems.append(Problem(candidates[hit], p.severity, p.code, reason))
+    return Converted(values, problems)
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -213,11 +219,37 @@ def convert_uscc(arr: pa.Array, col: ColumnSpec, known=None) -> Converted:
         if known is not None:
             codes, more = known.check(codes, usable)
             problems += more
-        return Converted(codes, problems, usable)
+        return Converted(codes, problems)
 
     if pa.types.is_dictionary(arr.type) or known is not None:
         return via_dictionary(arr, run)
     return run(arr)
+
+
+def canonical_uscc(arr: pa.Array, known=None) -> pa.Array:
+    """The code each row will be stored under if it is accepted — cheaper than
+    :func:`convert_uscc` for the key pass: registered codes need only normalising; the full check
+    (and check-character resolution) runs on the few codes the registry does not know. Codes that
+    will be rejected may come out as anything: their rows are never stored."""
+
+    def run(values: pa.Array) -> Converted:
+        codes = uscc_vec.normalise(_as_strings(values))
+        if known is None:
+            return Converted(codes)
+        shaped = _np_bool(pc.and_(pc.equal(pc.binary_length(codes), 18), pc.string_is_ascii(codes)))
+        member = np.zeros(len(codes), dtype=bool)
+        idx = np.flatnonzero(shaped)
+        member[idx] = known.contains(codes.take(pa.array(idx)))
+        rest = np.flatnonzero(~member & _np_bool(codes.is_valid()))
+        if len(rest):
+            checked = convert_uscc(codes.take(pa.array(rest)), None, known).values
+            checked = checked.cast(pa.string()) if pa.types.is_dictionary(checked.type) else checked
+            mask = np.zeros(len(codes), dtype=bool)
+            mask[rest] = True
+            codes = pc.replace_with_mask(codes, pa.array(mask), checked)
+        return Converted(codes)
+
+    return via_dictionary(arr, run).values
 
 
 # --- dates and months ---------------------------------------------------------------------------

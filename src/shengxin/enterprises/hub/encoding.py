@@ -117,7 +117,9 @@ class Utf8Stream(io.RawIOBase):
         self._pending += text.encode("utf-8")
 
     def readinto(self, buffer) -> int:
-        while not self._pending and not self._eof:
+        """Fill ``buffer`` completely unless the input ends: readers such as ``pyarrow.csv`` take
+        a short read as the size of their next block."""
+        while len(self._pending) < len(buffer) and not self._eof:
             self._fill()
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]

@@ -216,9 +216,6 @@ def _column(spec: dict, table: TableDef, where: str) -> ColumnSpec:
     )
 
 
-_OPS = ("<", "<=", ">", ">=", "==", "!=")
-
-
 def _rule(spec: dict, fields: set[str], where: str) -> Rule:
     text = str((spec or {}).get("check", ""))
     m = re.fullmatch(r"\s*(\w+)\s*(<=|>=|==|!=|<|>)\s*(\w+)\s*", text)

@@ -27,19 +27,22 @@ from sqlglot import exp
 from shengxin.enterprises.hub.snapshot import SnapshotBuilder
 from shengxin.enterprises.hub.tables import TableDef
 
-#: DuckDB memory cap during ingest; larger work spills to the run's temporary directory.
+#: DuckDB memory cap during ingest; larger work spills to the run's temporary directory. Merging
+#: runs after a file's batches are gone, so this adds to the base footprint, not to the batches.
 DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 def connect(temp_dir: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for ingest work, with bounded memory that spills to ``temp_dir``."""
     temp_dir.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(":memory:", config={
+    con = duckdb.connect(":memory:", config={
         "threads": threads or max(1, os.cpu_count() or 1),
         "memory_limit": DUCKDB_MEMORY_LIMIT,
         "temp_directory": str(temp_dir),
         "preserve_insertion_order": False,
     })
+    con.execute("SET enable_progress_bar = false")  # the CLI draws its own progress bars
+    return con
 
 
 def parquet_scan(paths: list[Path], filename: bool = False) -> exp.Expression:
@@ -165,6 +168,8 @@ def upsert(con: duckdb.DuckDBPyConnection, builder: SnapshotBuilder, table: Tabl
                 kept.append((rel, path))
                 continue
             replaced += n
+            if n == pq.read_metadata(path).num_rows:
+                continue  # every fact of the segment is superseded: drop it, nothing to rewrite
             new_rel, new_path = builder.new_segment_path(table.name)
             rest = (
                 sqlglot.select(exp.Star())

@@ -1,8 +1,11 @@
-"""Ingest one delivered file: read → match headers → validate batch by batch → stage.
+"""Ingest one delivered file: read → match headers → find repeated keys → validate → stage.
 
-The accepted rows go to a staged Parquet file (canonical columns plus lineage), every problem to
-the run's issue writer, and every rejected row — as delivered — to the file's rejected-rows
-Parquet. Memory is bounded by one batch (two with look-ahead), whatever the file size.
+Pass 1 reads the key columns and finds keys that occur more than once (:mod:`dedupe`). Pass 2
+validates every row batch by batch: accepted rows go to a staged Parquet file (canonical columns
+plus lineage) — rows of repeated keys to a held file resolved at the end — every problem to the
+file's issue list, and every rejected row, as delivered, to the file's rejected-rows Parquet.
+Memory is bounded by a few batches (read-ahead, the batch in hand, write-behind), whatever the
+file size.
 
 File-level rules:
 
@@ -28,13 +31,22 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shengxin.enterprises.hub import merge
-from shengxin.enterprises.hub.dedupe import KeyHashStore, is_candidate, key_hashes
+from shengxin.enterprises.hub.dedupe import KeyHashStore, is_member, key_hashes
 from shengxin.enterprises.hub.mapping import Mapping
-from shengxin.enterprises.hub.readers import FileRejected, NeedsExactReading, Reader, open_reader
+from shengxin.enterprises.hub.readers import (
+    FileRejected,
+    NeedsExactReading,
+    Reader,
+    open_reader,
+)
+from shengxin.enterprises.hub.references import ReferenceData
 from shengxin.enterprises.hub.tables import TableDef
 from shengxin.enterprises.hub.threads import BackgroundWriter, prefetch
-from shengxin.enterprises.hub.references import ReferenceData
-from shengxin.enterprises.hub.validate import ISSUE_SCHEMA, BatchValidator, match_headers
+from shengxin.enterprises.hub.validate import (
+    ISSUE_SCHEMA,
+    BatchValidator,
+    match_headers,
+)
 
 
 @dataclass
@@ -61,12 +73,12 @@ class FileResult:
     rejected_file: Path | None = None
 
     def as_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("staged", "rejected_file")}
-        return d
+        """The JSON form (``--json``): everything but the working paths."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("staged", "rejected_file")}
 
 
 class IssueSink:
-    """Collects issues of a run into one Parquet file."""
+    """Collects issues (rows of :data:`ISSUE_SCHEMA`) into one Parquet file."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -105,10 +117,10 @@ class FileJob:
     run_id: str
     refs: ReferenceData
     progress: ProgressFn | None = None
-    counters: dict = field(default_factory=dict)
 
 
-def _row_issue_table(job: FileJob, rows: list, code: str | None = None) -> pa.Table:
+def _row_issue_table(job: FileJob, rows: list) -> pa.Table:
+    """Issues for rows a reader could not split into columns (see ``RowIssue``)."""
     return pa.table({
         "run_id": [job.run_id] * len(rows),
         "source": [job.mapping.name] * len(rows),
@@ -118,7 +130,7 @@ def _row_issue_table(job: FileJob, rows: list, code: str | None = None) -> pa.Ta
         "header": pa.nulls(len(rows), pa.string()),
         "value": pa.array([r.text[:500] for r in rows], pa.string()),
         "severity": ["error"] * len(rows),
-        "code": [code or r.code for r in rows],
+        "code": [r.code for r in rows],
         "reason": [r.reason for r in rows],
     }, schema=ISSUE_SCHEMA)
 
@@ -195,8 +207,8 @@ def _check_headers(mapping: Mapping, reader: Reader):
     return match
 
 
-def _repeated_key_hashes(job: FileJob, reader: Reader, validator: BatchValidator, con) -> np.ndarray:
-    """Pass 1: hashes of keys that occur more than once in the file (see :mod:`dedupe`)."""
+def _repeated_key_rows(job: FileJob, reader: Reader, validator: BatchValidator, con) -> np.ndarray:
+    """Pass 1: row numbers whose key occurs more than once in the file (see :mod:`dedupe`)."""
     store = KeyHashStore(job.staging / "keys")
     key_headers = [validator.headers.header_of[k] for k in job.table.key]
     for batch in prefetch(reader.batches(columns=key_headers)):
@@ -204,10 +216,14 @@ def _repeated_key_hashes(job: FileJob, reader: Reader, validator: BatchValidator
         valid = np.ones(keys.num_rows, dtype=bool)
         for column in keys.columns:
             valid &= column.is_valid().to_numpy(zero_copy_only=False)
-        store.add(key_hashes(con, keys.filter(pa.array(valid)) if not valid.all() else keys))
+        if not valid.all():
+            keys, rows = keys.filter(pa.array(valid)), batch.rows[valid]
+        else:
+            rows = batch.rows
+        store.add(key_hashes(con, keys), rows)
         if job.progress:
             job.progress(reader.progress_done // 4, reader.progress_total)
-    return store.repeated()
+    return store.candidate_rows()
 
 
 def _stage(job: FileJob, reader: Reader, result: FileResult, con) -> Path:
@@ -217,7 +233,7 @@ def _stage(job: FileJob, reader: Reader, result: FileResult, con) -> Path:
     match = _check_headers(mapping, reader)
     validator = BatchValidator(mapping, job.table, match, job.refs, run_id=job.run_id, file_label=job.label,
                                encoding_label=reader.encoding_label)
-    repeated = _repeated_key_hashes(job, reader, validator, con)
+    candidates = _repeated_key_rows(job, reader, validator, con)
     issues = IssueSink(job.staging / "issues.parquet")
     staged = job.staging / "accepted.parquet"
     held = job.staging / "held.parquet"
@@ -231,26 +247,19 @@ def _stage(job: FileJob, reader: Reader, result: FileResult, con) -> Path:
             writers[name] = BackgroundWriter(path, schema, compression="zstd", **options)
         writers[name].write_batch(batch)
 
-    key_names = list(job.table.key)
     # Dictionary encoding pays for text and dates (few distinct values), not for amounts.
     dictionary_columns = [f.name for f in validator.schema if not pa.types.is_integer(f.type)
                           and not pa.types.is_decimal(f.type)]
+    options = {"store_schema": False, "use_dictionary": dictionary_columns}
     try:
         for batch in prefetch(reader.batches()):
             outcome = validator.validate(batch.data, batch.rows, text_replaced=reader.text_replaced,
-                                         last_line_cut=batch.last and reader.final_line_cut)
-            accepted = outcome.accepted
-            if accepted.num_rows:
-                hold = np.zeros(accepted.num_rows, dtype=bool)
-                if len(repeated):
-                    hold = is_candidate(key_hashes(con, pa.Table.from_batches([accepted]).select(key_names)), repeated)
-                if hold.any():
-                    write("held", held, validator.schema, accepted.filter(pa.array(hold)), store_schema=False,
-                          use_dictionary=dictionary_columns)
-                    accepted = accepted.filter(pa.array(~hold))
-                if accepted.num_rows:
-                    write("accepted", staged, validator.schema, accepted, store_schema=False,
-                          use_dictionary=dictionary_columns)
+                                         last_line_cut=batch.last and reader.final_line_cut,
+                                         hold=is_member(batch.rows, candidates) if len(candidates) else None)
+            if outcome.held is not None and outcome.held.num_rows:
+                write("held", held, validator.schema, outcome.held, **options)
+            if outcome.accepted.num_rows:
+                write("accepted", staged, validator.schema, outcome.accepted, **options)
             issues.write(outcome.issues)
             if outcome.rejected is not None:
                 write("rejected", rejected_path, rejected_schema,

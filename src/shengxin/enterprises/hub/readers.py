@@ -30,10 +30,19 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from shengxin.enterprises.hub.encoding import LABELS, EncodingChoice, Utf8Stream, candidates
+from shengxin.enterprises.hub.encoding import (
+    LABELS,
+    EncodingChoice,
+    Utf8Stream,
+    candidates,
+)
 from shengxin.enterprises.hub.mapping import Mapping, normalise_header
 
-CSV_BLOCK_SIZE = 16 << 20
+#: Bytes pyarrow parses at a time. Small, because its streaming reader reads a few dozen blocks
+#: ahead: memory is about 20 blocks whatever the file size. Blocks are joined into batches of
+#: about CSV_BATCH_ROWS rows, so the vectorised steps still work on large batches.
+CSV_BLOCK_SIZE = 4 << 20
+CSV_BATCH_ROWS = 1 << 20
 PARQUET_BATCH_ROWS = 1 << 20
 EXCEL_BATCH_ROWS = 20_000
 _TEXT_TYPES = ("uscc", "date", "month", "enum", "code")
@@ -122,6 +131,13 @@ def _check_size(path: Path) -> int:
     return size
 
 
+def _join_batches(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """Several record batches as one (dictionaries unified)."""
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+
+
 def _with_lookahead(batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
     """Mark the last batch (``last=True``) by holding one batch back."""
     previous = None
@@ -140,18 +156,24 @@ def _with_lookahead(batches: Iterator[RawBatch]) -> Iterator[RawBatch]:
 class CsvReader(Reader):
     """CSV in any of the supported encodings; fast path through ``pyarrow.csv``."""
 
-    def __init__(self, path: Path, mapping: Mapping, block_size: int = CSV_BLOCK_SIZE, exact: bool = False):
+    def __init__(self, path: Path, mapping: Mapping, exact: bool = False):
         super().__init__(path, mapping)
-        self.block_size = block_size
+        self.block_size = CSV_BLOCK_SIZE
+        self.batch_rows = CSV_BATCH_ROWS
         self.exact = exact
         self.progress_total = _check_size(path)
-        self._file = open(path, "rb")
-        head = self._file.read(1 << 20)
-        self.choice = self._choose_encoding(head)
+        self._file = open(path, "rb")  # noqa: SIM115 - open for the reader's lifetime, see close()
+        try:
+            head = self._file.read(1 << 20)
+            self.choice = self._choose_encoding(head)
+            self._file.seek(-1, io.SEEK_END)
+            self.final_line_cut = self._file.read(1) not in (b"\n", b"\r")
+            self._last_line = self._read_last_line() if self.final_line_cut else ""
+        except BaseException:
+            self._file.close()
+            raise
         self._stream: Utf8Stream | None = None
-        self._file.seek(-1, io.SEEK_END)
-        self.final_line_cut = self._file.read(1) not in (b"\n", b"\r")
-        self._last_line = self._read_last_line() if self.final_line_cut else ""
+        self._replaced_before = False
         self._invalid: list[tuple[int, int, str]] = []
 
     def _first_record(self, text: str) -> list[str]:
@@ -200,13 +222,16 @@ class CsvReader(Reader):
 
     @property
     def text_replaced(self) -> bool:
-        return bool(self._stream and self._stream.replaced)
+        """Whether any pass so far met bytes invalid in the file's encoding (pass 1 reads the
+        whole file, so pass 2 knows before it validates the first batch)."""
+        return self._replaced_before or bool(self._stream and self._stream.replaced)
 
     @property
     def encoding_label(self) -> str:
         return self.choice.label
 
     def _open_stream(self) -> Utf8Stream:
+        self._replaced_before = self.text_replaced
         self._stream = Utf8Stream(self._file, self.choice.codec, skip=self.choice.bom_length)
         return self._stream
 
@@ -223,7 +248,7 @@ class CsvReader(Reader):
     def _fast_batches(self, columns: list[str] | None) -> Iterator[RawBatch]:
         stream = self._open_stream()
         opts = pacsv.ReadOptions(block_size=self.block_size, skip_rows=self.mapping.header_row - 1,
-                                 use_threads=True)
+                                 use_threads=False)
         parse = pacsv.ParseOptions(delimiter=self.mapping.delimiter, newlines_in_values=True,
                                    invalid_row_handler=self._on_invalid)
         convert = pacsv.ConvertOptions(column_types={h: pa.string() for h in self.headers},
@@ -235,6 +260,7 @@ class CsvReader(Reader):
         except pa.ArrowInvalid as exc:
             raise FileRejected("file.unreadable", f"无法按 CSV 读取：{exc}") from exc
         next_row = 1
+        pending: list[pa.RecordBatch] = []
         while True:
             try:
                 batch = reader.read_next_batch()
@@ -244,9 +270,16 @@ class CsvReader(Reader):
                 raise FileRejected("file.unreadable", f"CSV 第 {next_row} 行附近无法解析：{exc}") from exc
             if self._invalid and not self._only_cut_last_line():
                 raise NeedsExactReading()
-            rows = np.arange(next_row, next_row + batch.num_rows, dtype=np.int64)
-            next_row += batch.num_rows
-            yield RawBatch(batch, rows)
+            pending.append(batch)
+            if sum(b.num_rows for b in pending) >= self.batch_rows:
+                joined = _join_batches(pending)
+                pending = []
+                yield RawBatch(joined, np.arange(next_row, next_row + joined.num_rows, dtype=np.int64))
+                next_row += joined.num_rows
+        if pending:
+            joined = _join_batches(pending)
+            yield RawBatch(joined, np.arange(next_row, next_row + joined.num_rows, dtype=np.int64))
+            next_row += joined.num_rows
         if self._invalid:
             if not self._only_cut_last_line():
                 raise NeedsExactReading()
@@ -282,7 +315,7 @@ class CsvReader(Reader):
             for col, value in zip(columns, record):
                 col.append(value)
             rows.append(row_no)
-            if len(rows) >= EXCEL_BATCH_ROWS * 5:
+            if len(rows) >= self.batch_rows:
                 yield self._exact_batch(columns, rows)
                 columns = [[] for _ in range(ncols)]
                 rows = []
@@ -324,7 +357,11 @@ def cell_text(value) -> str | None:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return repr(value)
+        # Excel keeps 15 significant digits; more would show binary noise (0.30000000000000004).
+        text = format(value, ".15g")
+        if "e" in text:
+            text = format(value, ".15f").rstrip("0").rstrip(".")
+        return text
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0, 0):
             return value.date().isoformat()
@@ -350,6 +387,22 @@ class ExcelReader(Reader):
                 "file.damaged",
                 f"不是有效的 Excel (.xlsx) 文件：可能已损坏、被截断或是旧版 .xls（{exc}）；请另存为 .xlsx 后重新报送",
             ) from exc
+        try:
+            header = self._open_sheet(mapping)
+        except BaseException:
+            self._wb.close()
+            raise
+        headers = [cell_text(v) or "" for v in header]
+        while headers and not headers[-1].strip():
+            headers.pop()
+        self.headers = [h.strip() for h in headers]
+        self.progress_total = self._ws.max_row or 0
+        self._done = self._row_no
+        self._cache: list[RawBatch] | None = None
+        self._cached_issues: list[RowIssue] = []
+
+    def _open_sheet(self, mapping: Mapping):
+        """Select the sheet and return its header row (raises FileRejected)."""
         sheet = mapping.sheet
         if sheet is None:
             self._ws = self._wb.worksheets[0]
@@ -371,14 +424,7 @@ class ExcelReader(Reader):
                 break
         if header is None or not any(v is not None and str(v).strip() for v in header):
             raise FileRejected("file.empty", f"工作表“{self._ws.title}”第 {mapping.header_row} 行没有表头：工作表为空或表头位置不对")
-        headers = [cell_text(v) or "" for v in header]
-        while headers and not headers[-1].strip():
-            headers.pop()
-        self.headers = [h.strip() for h in headers]
-        self.progress_total = self._ws.max_row or 0
-        self._done = self._row_no
-        self._cache: list[RawBatch] | None = None
-        self._cached_issues: list[RowIssue] = []
+        return header
 
     @property
     def progress_done(self) -> int:
@@ -420,7 +466,7 @@ class ExcelReader(Reader):
             for col, t in zip(columns, texts):
                 col.append(t.strip() if isinstance(t, str) and t.strip() else None)
             rows.append(self._row_no - self.mapping.header_row)
-            if len(rows) >= EXCEL_BATCH_ROWS:
+            if len(rows) >= EXCEL_BATCH_ROWS:  # read at call time, so tests can make batches small
                 yield self._batch(columns, rows)
                 columns = [[] for _ in range(ncols)]
                 rows = []
@@ -443,16 +489,18 @@ class ParquetReader(Reader):
     """A Parquet file, read in record batches; text columns of few distinct values stay
     dictionary-encoded so each distinct value is validated once."""
 
-    def __init__(self, path: Path, mapping: Mapping, batch_rows: int = PARQUET_BATCH_ROWS):
+    def __init__(self, path: Path, mapping: Mapping):
         super().__init__(path, mapping)
         _check_size(path)
-        self.batch_rows = batch_rows
+        self.batch_rows = PARQUET_BATCH_ROWS
         try:
             meta = pq.ParquetFile(path)
             self.headers = list(meta.schema_arrow.names)
             dict_cols = [h for h in self.headers if self._wants_dictionary(h, meta.schema_arrow.field(h).type)]
             meta.close()
-            self._pf = pq.ParquetFile(path, read_dictionary=dict_cols)
+            # pre_buffer would cache the byte ranges of every row group read so far: memory
+            # would grow with the file. Without it, memory stays at about one batch.
+            self._pf = pq.ParquetFile(path, read_dictionary=dict_cols, pre_buffer=False)
         except (pa.ArrowInvalid, OSError) as exc:
             raise FileRejected(
                 "file.truncated",
@@ -489,10 +537,7 @@ class ParquetReader(Reader):
 
     def _joined(self, batches: list[pa.RecordBatch], start: int) -> RawBatch:
         """Small row groups joined into one batch (fewer, larger vectorised steps)."""
-        if len(batches) == 1:
-            batch = batches[0]
-        else:
-            batch = pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+        batch = _join_batches(batches)
         self._done = start - 1 + batch.num_rows
         return RawBatch(batch, np.arange(start, start + batch.num_rows, dtype=np.int64))
 

@@ -6,6 +6,8 @@ Rules:
   as ``unchanged`` (``force=True`` re-reads it; the facts come out the same);
 * the registry comes first: files of tables that others refer to are ingested before the files
   that refer to them, so one run can carry a new enterprise and its monthly figures;
+* within one source, files are applied oldest first (modification time), so when one run carries
+  a file and its correction, the correction wins;
 * one run publishes at most one snapshot, and only when at least one file was ingested; files that
   fail as a whole are recorded in the run's quarantine and leave the facts untouched;
 * only one run at a time (a lock); a failed run leaves the current snapshot as it was.
@@ -31,7 +33,13 @@ from sqlglot import exp
 
 from shengxin.enterprises.hub import merge
 from shengxin.enterprises.hub.mapping import Mapping, ingest_order, load_mappings
-from shengxin.enterprises.hub.pipeline import FileJob, FileResult, IssueSink, ingest_file
+from shengxin.enterprises.hub.pipeline import (
+    FileJob,
+    FileResult,
+    IssueSink,
+    ingest_file,
+)
+from shengxin.enterprises.hub.references import KnownEnterprises, ReferenceData
 from shengxin.enterprises.hub.snapshot import (
     KEEP_SNAPSHOTS,
     SnapshotBuilder,
@@ -45,7 +53,6 @@ from shengxin.enterprises.hub.snapshot import (
     read_current_id,
 )
 from shengxin.enterprises.hub.tables import load_tables
-from shengxin.enterprises.hub.references import KnownEnterprises, ReferenceData
 from shengxin.errors import InvalidInput, NotFound
 
 _SKIP_NAMES = ("~$", ".")
@@ -220,7 +227,7 @@ def ingest(paths: list[Path | str], *, source: str | None = None, force: bool = 
         parent_id = read_current_id(root)
         parent = load_manifest(root, parent_id) if parent_id else empty_manifest()
         run_id = new_id()
-        report = RunReport(run_id, None, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        report = RunReport(run_id, None, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         planned, other = plan([Path(p) for p in paths], mappings, source)
         report.files.extend(other)
         staging = root / "tmp" / f"run-{run_id}"
@@ -269,7 +276,8 @@ def _jobs(planned, parent: dict, force: bool, report: RunReport, progress: Progr
         in_run.add((mapping.name, fp))
         jobs.append((path, label, mapping, fp))
     order = {m.name: i for i, m in enumerate(ingest_order(list({j[2].name: j[2] for j in jobs}.values())))}
-    return sorted(jobs, key=lambda j: order[j[2].name])
+    # Registry first; within a source, older files first, so the latest delivery wins.
+    return sorted(jobs, key=lambda j: (order[j[2].name], j[0].stat().st_mtime, j[1]))
 
 
 def _ingest_jobs(jobs, staging: Path, run_id: str, builder: SnapshotBuilder, con, report: RunReport,
@@ -327,7 +335,7 @@ def _manifest(parent: dict, builder: SnapshotBuilder, report: RunReport, con) ->
                            "run_id": report.run_id, "rows": f.rows, "accepted": f.accepted,
                            "rejected": f.rejected, "warned": f.warned})
     return {
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "as_of": _as_of(con, builder),
         "run_id": report.run_id,
         "tables": tables,

@@ -46,7 +46,7 @@ def hub_dir(analytic_dir: Path) -> Path:
 
 def new_id(now: dt.datetime | None = None) -> str:
     """A sortable, unique id: UTC time to the microsecond plus 4 random hex digits."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:4]
 
 

@@ -23,7 +23,7 @@ class _Raised:
         self.exc = exc
 
 
-def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+def prefetch(items: Iterator, depth: int = 1) -> Iterator:
     """Iterate ``items`` in a background thread, ``depth`` items ahead; exceptions are re-raised
     in the consumer. Abandoning the iterator stops the producer at its next item."""
     q: queue.Queue = queue.Queue(maxsize=depth)
@@ -67,7 +67,7 @@ class BackgroundWriter:
     """A Parquet writer that encodes and compresses in its own thread. Errors surface at the next
     :meth:`write_batch` or at :meth:`close`."""
 
-    def __init__(self, path: Path, schema: pa.Schema, depth: int = 2, **options):
+    def __init__(self, path: Path, schema: pa.Schema, depth: int = 1, **options):
         self.path = path
         self._writer = pq.ParquetWriter(path, schema, **options)
         self._q: queue.Queue = queue.Queue(maxsize=depth)

@@ -14,7 +14,7 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -84,10 +84,10 @@ class BatchOutcome:
     issues: pa.Table
     rejected: pa.RecordBatch | None
     rows: int
-    accepted_rows: int
+    accepted_rows: int  # valid rows, held ones included
     rejected_rows: int
     warned_rows: int
-    accepted_row_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    held: pa.RecordBatch | None = None
 
 
 def _clean_text(arr: pa.Array) -> pa.Array:
@@ -98,7 +98,23 @@ def _clean_text(arr: pa.Array) -> pa.Array:
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return arr
     trimmed = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(trimmed, ""), pa.nulls(len(arr), arr.type), trimmed)
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():
+        return trimmed
+    return pc.if_else(empty, pa.nulls(len(arr), arr.type), trimmed)
+
+
+#: Column types whose values repeat (codes of monthly files, dates, months, enumerations, code
+#: lists): they are dictionary-encoded before cleaning, so each distinct value is handled once.
+_REPEATING = ("date", "month", "enum", "code")
+
+
+def _prepared(col: ColumnSpec, arr: pa.Array) -> pa.Array:
+    """A delivered column ready for conversion: repeating text dictionary-encoded, then cleaned."""
+    repeating = col.type in _REPEATING or (col.type == "uscc" and col.references)
+    if repeating and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.dictionary_encode(arr)
+    return _clean_text(arr)
 
 
 _KEPT = "；该值已置空，记录保留"
@@ -108,6 +124,11 @@ def _kept_as_null(p: cv.Problem) -> cv.Problem:
     """An invalid value of an ``on_invalid: null`` column: a warning, the row stays."""
     reason = p.reason + _KEPT if isinstance(p.reason, str) else cv.join_now(p.reason, _KEPT)
     return cv.Problem(p.idx, "warning", p.code, reason)
+
+
+def _plain(arr: pa.Array) -> pa.Array:
+    """A dictionary-encoded array decoded to its value type."""
+    return arr.cast(arr.type.value_type) if pa.types.is_dictionary(arr.type) else arr
 
 
 def _as_text(arr: pa.Array) -> pa.Array:
@@ -154,17 +175,26 @@ class BatchValidator:
         return cv.convert_decimal(arr, col, target)
 
     def canonical_keys(self, data: pa.RecordBatch) -> pa.Table:
-        """The key fields of every row, converted exactly as :meth:`validate` converts them
-        (codes resolved against the registry); null where a key value is invalid."""
+        """The key fields of every row as :meth:`validate` stores them when it accepts the row
+        (codes normalised and resolved against the registry). Rows that will be rejected may get
+        any value or null: they are never stored."""
         columns = {}
         for name in self.table.key:
             col = self.mapping.column(name)
-            res = self._convert(col, _clean_text(data.column(self.headers.header_of[name])))
-            columns[name] = res.values.cast(self.table.field(name).arrow_type)
+            raw = _prepared(col, data.column(self.headers.header_of[name]))
+            if col.type == "uscc":
+                known = self.refs.known if col.references == "enterprises" else None
+                values = cv.canonical_uscc(raw, known)
+            else:
+                values = self._convert(col, raw).values
+            columns[name] = values.cast(self.table.field(name).arrow_type)
         return pa.table(columns)
 
     def validate(self, data: pa.RecordBatch, rows: np.ndarray, *, text_replaced: bool = False,
-                 last_line_cut: bool = False) -> BatchOutcome:
+                 last_line_cut: bool = False, hold: np.ndarray | None = None) -> BatchOutcome:
+        """Validate one batch (columns as delivered, ``rows`` their row numbers): the accepted
+        rows in canonical form with lineage, every problem found, and the rejected rows. Valid
+        rows where ``hold`` is set (their key repeats in the file) come back apart, in ``held``."""
         n = data.num_rows
         values: dict[str, pa.Array] = {}
         found: list[tuple[str | None, str | None, pa.Array | None, cv.Problem]] = []
@@ -174,7 +204,7 @@ class BatchValidator:
             if header is None:  # an optional column the file lacks (missing required ones reject the file)
                 values[col.field] = pa.nulls(n, self.table.field(col.field).arrow_type)
                 continue
-            raw = _clean_text(data.column(header))
+            raw = _prepared(col, data.column(header))
             raw_of[col.field] = raw
             res = self._convert(col, raw)
             problems = list(res.problems)
@@ -192,7 +222,7 @@ class BatchValidator:
             for p in problems:
                 found.append((col.field, header, raw, p))
         for rule in self.mapping.rules:
-            left, right = values[rule.left], values[rule.right]
+            left, right = _plain(values[rule.left]), _plain(values[rule.right])
             broken = ~cv._np_bool(_OPS[rule.op](left, right), null_as=True)
             if broken.any():
                 right_col = self.mapping.column(rule.right)
@@ -204,11 +234,11 @@ class BatchValidator:
             found.append((None, None, None, cv.Problem(
                 np.array([n - 1]), "warning", "row.no_final_newline",
                 "文件末尾没有换行符：最后一行可能被截断，请核对该行是否完整")))
-        return self._assemble(data, rows, values, found)
+        return self._assemble(data, rows, values, found, hold)
 
     # -- output -----------------------------------------------------------------------------
 
-    def _assemble(self, data, rows, values, found) -> BatchOutcome:
+    def _assemble(self, data, rows, values, found, hold) -> BatchOutcome:
         n = data.num_rows
         errors = np.zeros(n, dtype=bool)
         warned = np.zeros(n, dtype=bool)
@@ -235,28 +265,35 @@ class BatchValidator:
                 "reason": reason.cast(pa.string()),
             }, schema=ISSUE_SCHEMA))
         issues = pa.concat_tables(parts) if parts else ISSUE_SCHEMA.empty_table()
-        keep = ~errors
-        n_keep = int(keep.sum())
+        valid = ~errors
+        if hold is None or not (hold & valid).any():
+            accepted, held = self._facts(values, rows, valid), None
+        else:
+            accepted = self._facts(values, rows, valid & ~hold)
+            held = self._facts(values, rows, valid & hold)
+        rejected = rejected_rows(data, rows, errors) if errors.any() else None
+        n_valid = int(valid.sum())
+        return BatchOutcome(accepted, issues, rejected, n, n_valid, n - n_valid, int((warned & valid).sum()), held)
+
+    def _facts(self, values: dict[str, pa.Array], rows: np.ndarray, keep: np.ndarray) -> pa.RecordBatch:
+        """The kept rows in canonical form (decoded once, after filtering) with lineage."""
+        n, n_keep = len(rows), int(keep.sum())
         mask = pa.array(keep)
         columns = []
         for f in self.table.fields:
             arr = values.get(f.name)
             if arr is None:
                 arr = pa.nulls(n, f.arrow_type)
-            arr = arr.cast(f.arrow_type) if arr.type != f.arrow_type else arr
-            columns.append(arr.filter(mask) if n_keep != n else arr)
-        kept_rows = rows[keep]
+            if n_keep != n:
+                arr = arr.filter(mask)
+            columns.append(arr.cast(f.arrow_type) if arr.type != f.arrow_type else arr)
         columns += [
             _constant(self.mapping.name, n_keep),
             _constant(self.file_label, n_keep),
-            pa.array(kept_rows, pa.int64()),
+            pa.array(rows[keep], pa.int64()),
             _constant(self.run_id, n_keep),
         ]
-        accepted = pa.RecordBatch.from_arrays(columns, schema=self.schema)
-        rejected = None
-        if errors.any():
-            rejected = rejected_rows(data, rows, errors)
-        return BatchOutcome(accepted, issues, rejected, n, n_keep, n - n_keep, int((warned & keep).sum()), kept_rows)
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
 
 
 def _constant(value: str, n: int) -> pa.DictionaryArray:
