@@ -30,6 +30,39 @@ def _demo_enterprise(analytic_dir) -> tuple[str, str]:
     return (row[0], row[1]) if row else (FALLBACK_DEMO_USCC, "演示企业")
 
 
+def _derived_snapshots(settings) -> None:
+    """Compute the tag and signal snapshots the portraits and the cockpit show, when missing."""
+    from shengxin.signals import service as signal_service
+    from shengxin.tags import snapshots as tag_snapshots
+
+    if tag_snapshots.current(settings.analytic_dir) is None:
+        from shengxin.cli.tags import compute_cmd
+
+        console.print("计算企业标签 / computing tags…")
+        compute_cmd(as_of=None, as_json=False)
+    if signal_service.current_snapshot(settings) is None:
+        from shengxin.cli.signals import detect
+
+        console.print("检测预警与成长信号 / detecting signals…")
+        detect(as_of=None, months=36, inputs=None, as_json=False)
+
+
+def _demo_policies() -> None:
+    """Publish the policy library (real examples + generated demo policies) and match it, once."""
+    from sqlalchemy import func, select
+
+    from shengxin.policies.models import Policy
+
+    with session_scope() as s:
+        if s.scalar(select(func.count()).select_from(Policy)):
+            return
+    from shengxin.cli.policies import match, seed
+
+    console.print("发布政策库并匹配企业 / publishing the policy library and matching…")
+    seed(library="all", count=744, seed_value=20241, no_application=429, as_json=False)
+    match(policy=None, as_of=None, push=True, as_json=False)
+
+
 @app.command()
 def setup(
     enterprises: int = typer.Option(20_000, "--enterprises", help="Size of the synthetic district."),
@@ -55,6 +88,8 @@ def setup(
                   defect_rate=0.002, force=True, quiet=False)
             console.print("导入演示数据 / ingesting the deliveries…")
             ingest_files(paths=[delivery], source=None, force=False, as_json=False)
+        _derived_snapshots(settings)
+        _demo_policies()
         uscc, name = _demo_enterprise(settings.analytic_dir)
     try:
         with session_scope() as s:

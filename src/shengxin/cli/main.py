@@ -8,6 +8,9 @@ from shengxin import __version__
 from shengxin.cli import db, demo, enterprises, ingest, serve, synth, users, uscc
 from shengxin.cli import appeals, workdays
 from shengxin.cli import appeals_classify
+from shengxin.cli import signals as signals_cli
+from shengxin.cli import tags as tags_cli
+from shengxin.cli import policies as policies_cli
 
 app = typer.Typer(
     name="shengxin",
@@ -26,6 +29,9 @@ app.add_typer(enterprises.app, name="enterprises")
 app.add_typer(workdays.app, name="workdays")
 app.add_typer(appeals.app, name="appeals")
 app.add_typer(appeals_classify.app, name="appeals-model")
+app.add_typer(signals_cli.app, name="signals")
+app.add_typer(tags_cli.app, name="tags")
+app.add_typer(policies_cli.app, name="policies")
 
 
 

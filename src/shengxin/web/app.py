@@ -72,12 +72,21 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     from shengxin.web.pages import auth as pages_auth
     from shengxin.web.pages import datahub as pages_datahub
     from shengxin.web.pages import enterprises as pages_enterprises
+    from shengxin.web.api import tags as api_tags
+    from shengxin.web.pages import tags as pages_tags
+    from shengxin.web.api import cockpit as api_cockpit
+    from shengxin.web.api import signals as api_signals
+    from shengxin.web.pages import cockpit as pages_cockpit
+    from shengxin.web.pages import signals as pages_signals
+    from shengxin.web.api import policies as api_policies
+    from shengxin.web.pages import policies as pages_policies
 
     for router in (api_appeals.router, api_appeals.workdays_router, api_open311.router,
                    pages_appeals_library.router,  # before pages_appeals: /appeals/{appeal_id} would shadow it
                    pages_appeals.router,
                    api_system.router, api_accounts.router, api_audit.router, api_docs.router,
                    api_enterprises.router, pages_auth.router, pages_admin.router, pages_enterprises.router,
-                   pages_datahub.router):
+                   pages_datahub.router, api_signals.router, api_cockpit.router, pages_signals.router,
+                   pages_cockpit.router, api_tags.router, pages_tags.router, api_policies.router, pages_policies.router):
         app.include_router(router)
     return app

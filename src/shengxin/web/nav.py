@@ -25,6 +25,8 @@ SECTIONS: list[Section] = [
     Section("my-portrait", "企业画像", "/enterprises/me", frozenset({Role.ENTERPRISE})),
     Section("enterprises", "企业查询", "/enterprises", STAFF_ROLES),
     Section("data", "数据中心", "/data", frozenset({Role.ADMIN, Role.DEPARTMENT, Role.AUDITOR})),
+    Section("tags", "企业标签", "/tags", STAFF_ROLES),
+    Section("tags_catalogue", "标签目录", "/tags/catalogue", STAFF_ROLES),
     Section("appeals", "诉求", "/appeals", ALL_ROLES),
     Section("appeals_dashboard", "诉求预警", "/appeals/dashboard", STAFF_ROLES),
     Section("appeals_stats", "诉求统计", "/appeals/stats", frozenset({Role.ADMIN, Role.DEPARTMENT, Role.AUDITOR})),

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_problem_library"
-down_revision = "0002_appeals"  # DEV: standalone base is "0001_foundation"; 0004/0005 chain onto this (the lead re-chains)
+down_revision = "0002_appeals"
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ from shengxin.enterprises import registry
 from shengxin.enterprises.portrait import derive
 from shengxin.enterprises.store import current_snapshot
 from shengxin.errors import DomainError
+from shengxin.web.pages.tags import portrait_context
 from shengxin.web.api.enterprises import analytic_dir, scoped_town, visible_enterprise
 from shengxin.web.security import access
 from shengxin.web.templating import render
@@ -45,4 +46,5 @@ def my_portrait(principal: Principal = Depends(access(Role.ENTERPRISE))):
 @router.get("/enterprises/{uscc}")
 def portrait_page(uscc: str, request: Request, principal: Principal = Depends(access(ALL_ROLES))):
     enterprise = visible_enterprise(request, principal, uscc)
-    return render(request, "enterprise_portrait.html", {"e": enterprise, "derived": derive(enterprise)})
+    return render(request, "enterprise_portrait.html", {"e": enterprise, "derived": derive(enterprise),
+                                                        **portrait_context(request, enterprise.uscc)})

@@ -1,0 +1,350 @@
+"""Matching snapshots: every live policy against every enterprise, written as immutable Parquet.
+
+Layout under ``<analytic_dir>/policies``::
+
+    CURRENT                          the id of the latest complete match snapshot
+    matches/<id>/manifest.json       as-of date, data snapshot, policy versions, counts, timings
+    matches/<id>/results.parquet     sparse rows: uscc, town, policy_id, version, status, amount_fen,
+                                     false_mask, unknown_mask (eligible, near miss, missing data)
+    matches/<id>/deltas/<seq>.parquet  single-enterprise re-matches made after the snapshot
+
+Rules:
+
+* a snapshot is complete: a run for one policy (``--policy``) carries the other policies' rows of
+  the previous snapshot forward, so readers never merge runs themselves;
+* a single enterprise re-matched after its data changed gets a *delta* file (all its rows, or a
+  marker row when it has none); readers take the enterprise's newest delta instead of the base
+  rows, so one enterprise is answered anew without re-running everything;
+* every row records the policy version that produced it; the manifest records the data snapshot
+  and the as-of date, so a payout can always say which rule and which facts it used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from shengxin.engine.evaluate import FactsEnv
+from shengxin.enterprises.hub.snapshot import fsync_path, new_id, switch_current
+from shengxin.enterprises.store import Snapshot, current_snapshot, open_snapshot
+from shengxin.errors import NotFound
+from shengxin.policies import bulk
+from shengxin.policies import sql as Q
+from shengxin.policies.evaluate import CachedEnv, answer, outcome
+from shengxin.policies.facts import add_input_columns, load_facts
+from shengxin.policies.service import LivePolicy, live_policies
+from shengxin.reference.district import District
+
+RESULTS = "results.parquet"
+MANIFEST = "manifest.json"
+KEEP = 5
+#: a delta row for an enterprise that now has no sparse row at all
+NONE_STATUS = "none"
+
+
+def policies_dir(analytic_dir: Path) -> Path:
+    return Path(analytic_dir) / "policies"
+
+
+def default_as_of(snapshot: Snapshot) -> dt.date:
+    """The data snapshot's as-of date (its last month), else today."""
+    if snapshot.as_of:
+        try:
+            return dt.date.fromisoformat(str(snapshot.as_of)[:10])
+        except ValueError:
+            pass
+    return dt.date.today()
+
+
+def _inputs(policies: list[LivePolicy]) -> dict:
+    return {spec.column: spec.type for lp in policies for spec in lp.policy.context.vocabulary.inputs}
+
+
+@dataclass(frozen=True)
+class MatchSnapshot:
+    id: str
+    path: Path
+    manifest: dict
+
+    @property
+    def as_of(self) -> dt.date:
+        return dt.date.fromisoformat(self.manifest["as_of"])
+
+    @property
+    def results_path(self) -> Path:
+        return self.path / RESULTS
+
+    def delta_files(self) -> list[Path]:
+        folder = self.path / "deltas"
+        return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def current(analytic_dir: Path) -> MatchSnapshot | None:
+    root = policies_dir(analytic_dir)
+    try:
+        sid = (root / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = root / "matches" / sid
+    return MatchSnapshot(sid, path, json.loads((path / MANIFEST).read_text(encoding="utf-8")))
+
+
+def require_current(analytic_dir: Path) -> MatchSnapshot:
+    snap = current(analytic_dir)
+    if snap is None:
+        raise NotFound("还没有政策匹配结果：请先运行 shengxin policies match")
+    return snap
+
+
+def _fingerprint(policies: list[LivePolicy], data_snapshot: str, as_of: dt.date) -> str:
+    h = hashlib.sha256()
+    h.update(f"{data_snapshot}|{as_of.isoformat()}".encode())
+    for lp in sorted(policies, key=lambda p: p.policy.id):
+        h.update(f"|{lp.policy.id}:{lp.version}".encode())
+    return h.hexdigest()[:16]
+
+
+def _publish(root: Path, table: pa.Table, manifest: dict, *, ordered: bool = True) -> MatchSnapshot:
+    sid = new_id()
+    work = root / "tmp" / sid
+    work.mkdir(parents=True)
+    try:
+        if not ordered:
+            table = table.sort_by([("uscc", "ascending"), ("policy_id", "ascending")])
+        pq.write_table(table, work / RESULTS, compression="zstd", row_group_size=256 * 1024)
+        manifest = dict(manifest, id=sid)
+        (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        for f in (work / RESULTS, work / MANIFEST, work):
+            fsync_path(f)
+        final = root / "matches" / sid
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(work, final)
+        fsync_path(final.parent)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    switch_current(root, sid)
+    _prune(root, sid)
+    return MatchSnapshot(sid, final, manifest)
+
+
+def _prune(root: Path, keep_id: str) -> None:
+    folder = root / "matches"
+    ids = sorted(p.name for p in folder.iterdir() if (p / MANIFEST).is_file())
+    for sid in ids[: max(0, len(ids) - KEEP)]:
+        if sid != keep_id:
+            shutil.rmtree(folder / sid, ignore_errors=True)
+
+
+def results_relation(con: duckdb.DuckDBPyConnection, snap: MatchSnapshot, name: str = "policy_results") -> None:
+    """A view ``name`` of the snapshot's rows with single-enterprise deltas applied."""
+    from sqlglot import exp
+    import sqlglot
+
+    def read(paths: list[Path]) -> exp.Expression:
+        files = exp.Array(expressions=[exp.Literal.string(str(p)) for p in paths])
+        return exp.func("read_parquet", files)
+
+    base = sqlglot.select("*").from_(read([snap.results_path]))
+    deltas = snap.delta_files()
+    if deltas:
+        # the newest delta of each enterprise replaces its base rows
+        d = sqlglot.select(exp.Star()).from_(read(deltas))
+        latest = (sqlglot.select(exp.column("uscc"), exp.alias_(exp.Max(this=exp.column("seq")), "seq"))
+                  .from_(exp.alias_(exp.Subquery(this=d), "d", table=True)).group_by(exp.column("uscc")))
+        newest = (sqlglot.select(*[exp.column(c, "d") for c in Q.RESULT_COLUMNS])
+                  .from_(exp.alias_(exp.Subquery(this=d.copy()), "d", table=True))
+                  .join(exp.alias_(exp.Subquery(this=latest), "l", table=True),
+                        on=exp.and_(exp.EQ(this=exp.column("uscc", "d"), expression=exp.column("uscc", "l")),
+                                    exp.EQ(this=exp.column("seq", "d"), expression=exp.column("seq", "l"))))
+                  .where(exp.NEQ(this=exp.column("status", "d"), expression=exp.Literal.string(NONE_STATUS))))
+        replaced = exp.Subquery(this=sqlglot.select("uscc").from_(read(deltas)))
+        kept = base.where(exp.Not(this=exp.In(this=exp.column("uscc"), query=replaced)))
+        query = exp.union(kept, newest, distinct=False)
+    else:
+        query = base
+    con.execute(exp.Create(this=exp.to_table(name), kind="VIEW", expression=query, replace=True).sql("duckdb"))
+
+
+def open_results(analytic_dir: Path) -> tuple[duckdb.DuckDBPyConnection, MatchSnapshot]:
+    snap = require_current(analytic_dir)
+    con = duckdb.connect(":memory:")
+    results_relation(con, snap)
+    return con, snap
+
+
+# ----------------------------------------------------------------------------- full runs
+
+
+def run_match(session: Session, district: District, analytic_dir: Path, *, as_of: dt.date | None = None,
+              policy_id: str | None = None, progress=None, paid: dict | None = None) -> MatchSnapshot:
+    """Match the live policies (or one) against every enterprise of the current data snapshot."""
+    data = current_snapshot(analytic_dir)
+    if data is None:
+        raise NotFound("分析库中还没有企业数据：请先运行 shengxin ingest 导入部门数据")
+    as_of = as_of or default_as_of(data)
+    policies = live_policies(session, district, as_of, policy_id)
+    if policy_id and not policies:
+        raise NotFound(f"政策 {policy_id} 不存在、未发布或在 {as_of} 不在有效期内", where="policy_id")
+    started = time.perf_counter()
+    con = open_snapshot(data, analytic_dir=analytic_dir)
+    try:
+        add_input_columns(con, data, _inputs(policies))
+        mp = Q.build([(lp.policy, lp.version) for lp in policies], as_of)
+        table = bulk.run(con, mp, paid=paid, progress=progress)
+        enterprises = con.execute("SELECT count(*) FROM enterprises").fetchone()[0]
+    finally:
+        con.close()
+    computed = time.perf_counter() - started
+    previous = current(analytic_dir)
+    scope, ordered = "all", True
+    if policy_id:
+        scope = policy_id
+        if previous is not None:
+            table, ordered = _carry_forward(previous, table, policy_id), False
+    counts = _counts(table)
+    manifest = {
+        "as_of": as_of.isoformat(), "data_snapshot": data.id, "scope": scope,
+        "policies": {lp.policy.id: lp.version for lp in policies} if not policy_id or previous is None
+        else {**previous.manifest.get("policies", {}), **{lp.policy.id: lp.version for lp in policies}},
+        "enterprises": enterprises, "distinct_conditions": mp.distinct_conditions, "atoms": len(mp.plan.atoms),
+        "rows": table.num_rows, "counts": counts, "fingerprint": _fingerprint(policies, data.id, as_of),
+        "seconds": round(computed, 3), "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return _publish(policies_dir(analytic_dir), table, manifest, ordered=ordered)
+
+
+def _carry_forward(previous: MatchSnapshot, fresh: pa.Table, policy_id: str) -> pa.Table:
+    con = duckdb.connect(":memory:")
+    try:
+        results_relation(con, previous)
+        con.register("fresh", fresh)
+        old = con.execute("SELECT * FROM policy_results WHERE policy_id <> ?", [policy_id]).to_arrow_table()
+    finally:
+        con.close()
+    return pa.concat_tables([old.cast(Q.RESULT_SCHEMA), fresh.cast(Q.RESULT_SCHEMA)])
+
+
+def _counts(table: pa.Table) -> dict:
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("t", table)
+        rows = con.execute("SELECT status, count(*), sum(amount_fen) FROM t GROUP BY status").fetchall()
+    finally:
+        con.close()
+    return {s: {"pairs": int(n), "amount_fen": int(a) if a is not None else None} for s, n, a in rows}
+
+
+# ----------------------------------------------------------------------------- one enterprise
+
+
+@dataclass
+class EnterpriseMatch:
+    uscc: str
+    as_of: dt.date
+    rows: list[dict]
+    seconds: float
+    newly_eligible: list[tuple[str, int]]
+
+
+def _open_data(analytic_dir: Path, policies: list[LivePolicy]):
+    data = current_snapshot(analytic_dir)
+    if data is None:
+        raise NotFound("分析库中还没有企业数据：请先运行 shengxin ingest 导入部门数据")
+    con = open_snapshot(data, analytic_dir=analytic_dir)
+    add_input_columns(con, data, _inputs(policies))
+    return con, data
+
+
+def enterprise_facts(analytic_dir: Path, uscc: str, policies: list[LivePolicy] | None = None):
+    con, data = _open_data(analytic_dir, policies or [])
+    try:
+        facts = load_facts(con, uscc)
+    finally:
+        con.close()
+    if facts is None:
+        raise NotFound(f"分析库中没有统一社会信用代码为 {uscc} 的企业", where="uscc")
+    return facts, data
+
+
+def rematch(session: Session, district: District, analytic_dir: Path, uscc: str) -> EnterpriseMatch:
+    """Re-evaluate one enterprise against every live policy (the evaluator, which agrees with the
+    bulk SQL) and record the answer as a delta of the current match snapshot."""
+    snap = require_current(analytic_dir)
+    started = time.perf_counter()
+    policies = live_policies(session, district, snap.as_of)
+    facts, _ = enterprise_facts(analytic_dir, uscc, policies)
+    env = CachedEnv(FactsEnv(facts, snap.as_of))
+    rows = []
+    town = facts.enterprise.get("town_code")
+    for lp in policies:
+        o = outcome(lp.policy, env)
+        if o.status == "not_eligible":
+            continue
+        rows.append({"uscc": uscc, "town": town, "policy_id": lp.policy.id, "version": lp.version,
+                     "status": o.status, "amount_fen": o.amount_fen, "false_mask": o.false_mask,
+                     "unknown_mask": o.unknown_mask})
+    before = _eligible_before(analytic_dir, snap, uscc)
+    _write_delta(snap, uscc, town, rows)
+    newly = [(r["policy_id"], r["version"]) for r in rows
+             if r["status"] == "eligible" and (r["policy_id"], r["version"]) not in before]
+    return EnterpriseMatch(uscc, snap.as_of, rows, time.perf_counter() - started, newly)
+
+
+def _eligible_before(analytic_dir: Path, snap: MatchSnapshot, uscc: str) -> set[tuple[str, int]]:
+    con = duckdb.connect(":memory:")
+    try:
+        results_relation(con, snap)
+        rows = con.execute("SELECT policy_id, version FROM policy_results WHERE uscc = ? AND status = 'eligible'",
+                           [uscc]).fetchall()
+    finally:
+        con.close()
+    return {(p, v) for p, v in rows}
+
+
+def _write_delta(snap: MatchSnapshot, uscc: str, town: str | None, rows: list[dict]) -> Path:
+    folder = snap.path / "deltas"
+    folder.mkdir(exist_ok=True)
+    seq = time.time_ns()
+    data = rows or [{"uscc": uscc, "town": town, "policy_id": "", "version": 0, "status": NONE_STATUS,
+                     "amount_fen": None, "false_mask": 0, "unknown_mask": 0}]
+    schema = Q.RESULT_SCHEMA.append(pa.field("seq", pa.int64()))
+    table = pa.Table.from_pylist([dict(r, seq=seq) for r in data], schema=schema)
+    tmp = folder / f".{seq}-{uscc}.tmp"
+    pq.write_table(table, tmp)
+    final = folder / f"{seq}-{uscc}.parquet"
+    os.replace(tmp, final)
+    return final
+
+
+def explain(session: Session, district: District, analytic_dir: Path, policy_id: str, uscc: str, *,
+            version: int | None = None, as_of: dt.date | None = None) -> dict:
+    """One enterprise's full answer for one policy (the live version unless ``version`` is given)."""
+    from shengxin.policies.service import compiled_version, get
+
+    summary = get(session, policy_id)
+    if version is None:
+        version = summary.published_version or summary.current_version
+    policy, version = compiled_version(session, district, policy_id, version)
+    snap = current(analytic_dir)
+    data = current_snapshot(analytic_dir)
+    if data is None:
+        raise NotFound("分析库中还没有企业数据：请先运行 shengxin ingest 导入部门数据")
+    as_of = as_of or (snap.as_of if snap else default_as_of(data))
+    facts, data = enterprise_facts(analytic_dir, uscc, [LivePolicy(policy, version, summary.department_code)])
+    ans = answer(policy, CachedEnv(FactsEnv(facts, as_of)))
+    out = ans.to_dict()
+    out.update({"uscc": uscc, "name": facts.enterprise.get("name"), "version": version,
+                "data_snapshot": data.id, "policy_status": summary.status})
+    return out

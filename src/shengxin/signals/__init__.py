@@ -1,0 +1,1 @@
+"""Warning and growth signals: definitions as data, vectorised detection, snapshots, follow-up."""
