@@ -6,8 +6,11 @@ import pytest
 
 from shengxin.accounts.demo import DEMO_PASSWORD
 from shengxin.accounts.roles import Role
+from shengxin.web.app import routers
 from shengxin.web.nav import SECTIONS
 from tests.browser.conftest import screenshot
+
+routers()  # imports every page module, which registers its navigation section
 
 ROLES = {"admin": Role.ADMIN, "auditor": Role.AUDITOR, "town": Role.TOWN, "dept": Role.DEPARTMENT,
          "enterprise": Role.ENTERPRISE}

@@ -59,34 +59,40 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         app.mount(f"/static/vendor/{name}", StaticFiles(directory=str(directory), check_dir=False), name=f"vendor-{name}")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
+    for router in routers():
+        app.include_router(router)
+    return app
+
+
+def routers() -> list:
+    """Every router of the platform, in matching order. Importing the page modules also registers
+    their navigation sections, so call this before reading ``web.nav.SECTIONS``."""
     from shengxin.web.api import accounts as api_accounts
     from shengxin.web.api import appeals as api_appeals
-    from shengxin.web.api import open311 as api_open311
-    from shengxin.web.pages import appeals as pages_appeals
-    from shengxin.web.pages import appeals_library as pages_appeals_library
     from shengxin.web.api import audit as api_audit
+    from shengxin.web.api import cockpit as api_cockpit
     from shengxin.web.api import docs as api_docs
     from shengxin.web.api import enterprises as api_enterprises
+    from shengxin.web.api import open311 as api_open311
+    from shengxin.web.api import policies as api_policies
+    from shengxin.web.api import signals as api_signals
     from shengxin.web.api import system as api_system
+    from shengxin.web.api import tags as api_tags
     from shengxin.web.pages import admin as pages_admin
+    from shengxin.web.pages import appeals as pages_appeals
+    from shengxin.web.pages import appeals_library as pages_appeals_library
     from shengxin.web.pages import auth as pages_auth
+    from shengxin.web.pages import cockpit as pages_cockpit
     from shengxin.web.pages import datahub as pages_datahub
     from shengxin.web.pages import enterprises as pages_enterprises
-    from shengxin.web.api import tags as api_tags
-    from shengxin.web.pages import tags as pages_tags
-    from shengxin.web.api import cockpit as api_cockpit
-    from shengxin.web.api import signals as api_signals
-    from shengxin.web.pages import cockpit as pages_cockpit
-    from shengxin.web.pages import signals as pages_signals
-    from shengxin.web.api import policies as api_policies
     from shengxin.web.pages import policies as pages_policies
+    from shengxin.web.pages import signals as pages_signals
+    from shengxin.web.pages import tags as pages_tags
 
-    for router in (api_appeals.router, api_appeals.workdays_router, api_open311.router,
+    return [api_appeals.router, api_appeals.workdays_router, api_open311.router,
                    pages_appeals_library.router,  # before pages_appeals: /appeals/{appeal_id} would shadow it
                    pages_appeals.router,
                    api_system.router, api_accounts.router, api_audit.router, api_docs.router,
                    api_enterprises.router, pages_auth.router, pages_admin.router, pages_enterprises.router,
                    pages_datahub.router, api_signals.router, api_cockpit.router, pages_signals.router,
-                   pages_cockpit.router, api_tags.router, pages_tags.router, api_policies.router, pages_policies.router):
-        app.include_router(router)
-    return app
+                   pages_cockpit.router, api_tags.router, pages_tags.router, api_policies.router, pages_policies.router]
