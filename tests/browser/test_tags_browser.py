@@ -64,3 +64,36 @@ def test_explanation_opens_on_demand(page, tagged_server):
     details.locator("[data-testid=tag-lineage] summary").click()
     assert "导入批次" in details.inner_text()
     screenshot(page, "tags-explanation")
+
+
+CHANGE = """tags:
+  - id: scope.near_industry
+    name: 临规工业企业
+    category: scope
+    version: 2
+    valid_from: 2026-01-01
+    provenance: derived
+    source: 税务月报营业收入 + 统计范围标准
+    description: 尚未列入规上工业名录的工业企业，近12个月营业收入达到门槛的70%但未达门槛，且同比增长。
+    definition: >-
+      scope_rule = '规模以上工业' and not has(survey_list, scope='industry')
+      and sum(revenue, months=12) >= 0.7 * scope_threshold and sum(revenue, months=12) < scope_threshold
+      and growth(revenue, months=12) > 0%
+"""
+
+
+def test_admin_uploads_previews_and_activates_a_change(page, tagged_server, tmp_path):
+    base, _ = tagged_server
+    change = tmp_path / "near_industry_v2.yaml"
+    change.write_text(CHANGE, encoding="utf-8")
+    login(page, base, "admin")
+    page.goto(f"{base}/tags/catalogue")
+    page.set_input_files("input[name=file]", str(change))
+    page.fill("input[name=note]", "临规门槛改为70%")
+    page.click("text=上传并校验")
+    page.wait_for_selector("[data-testid=change-preview]")
+    assert page.get_attribute("[data-testid=change-status]", "data-status") == "previewed"
+    assert page.locator("[data-testid='preview-scope.near_industry'] tbody tr").count() >= 1
+    screenshot(page, "tags-change-preview")
+    page.click("[data-testid=change-activate]")
+    page.wait_for_selector("[data-testid=change-status][data-status=active]")

@@ -76,7 +76,8 @@ def snapshot_id(as_of: dt.date, catalogue_fp: str, input_fp: str) -> str:
 def connect(input_snapshot: store.Snapshot | None, analytic_dir: Path, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     spill = snapshots.tags_dir(analytic_dir) / "tmp" / "duckdb"
     spill.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill)}
+    # the rows are ordered by code after the query, so DuckDB need not keep any order
+    config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill), "preserve_insertion_order": False}
     if threads:
         config["threads"] = threads
     con = duckdb.connect(":memory:", config=config)

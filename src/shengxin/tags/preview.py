@@ -73,7 +73,7 @@ def preview(base: Catalogue, change: Catalogue, district: District, analytic_dir
     latest_before = base.latest()
     town_names = {t.code: t.name for t in district.towns}
     tags = []
-    for tag_id in sorted(affected):
+    for tag_id in sorted(affected, key=lambda t: (t not in changed, t)):  # the changed tags first
         o = old.filter(pc.equal(old.column("tag_id"), tag_id))
         n = new.filter(pc.equal(new.column("tag_id"), tag_id))
         gained = n.filter(pc.invert(pc.is_in(n.column("uscc"), value_set=o.column("uscc").combine_chunks())))
