@@ -26,6 +26,15 @@ POSTGRES_URL = os.environ.get("SHENGXIN_TEST_POSTGRES_URL")
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
+def free_port() -> int:
+    """A TCP port on loopback that is free right now (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def require_or_skip(condition: bool, reason: str) -> None:
     """Skip with a visible reason, except under CI where a missing dependency is a failure."""
     if condition:

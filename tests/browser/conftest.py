@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import require_or_skip
+from tests.conftest import free_port, require_or_skip
 
 CHROMIUM = os.environ.get("SHENGXIN_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -25,18 +24,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(env: dict, tmp_path: Path, setup_args: list[list[str]]):
     """Run set-up commands, then ``shengxin serve`` on a free port; returns (process, base_url)."""
     for args in setup_args:
         subprocess.run([sys.executable, "-m", "shengxin", *args], env=env, check=True, capture_output=True,
                        timeout=1200)
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "shengxin", "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)

@@ -102,3 +102,31 @@ def data_app(district_data, session_factory):
         ensure_demo_accounts(s, load_district(settings.district_file), demo_mode=True)
         s.commit()
     return create_app(settings, session_factory)
+
+
+class Mailbox:
+    """aiosmtpd handler that keeps every received message as (recipients, parsed message)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on loopback; yields (controller, mailbox)."""
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    from tests.conftest import free_port
+
+    box = Mailbox()
+    controller = controller_mod.Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, box
+    finally:
+        controller.stop()

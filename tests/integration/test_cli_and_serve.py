@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from shengxin import migrate
-from tests.conftest import POSTGRES_URL, TEST_SECRET, require_or_skip
+from tests.conftest import POSTGRES_URL, TEST_SECRET, free_port, require_or_skip
 
 
 def run(args, env, check=True, input=None):
@@ -68,12 +67,6 @@ def test_default_secret_is_refused_outside_demo(tmp_path):
 def test_demo_setup_refused_outside_demo_mode(tmp_path):
     proc = run(["demo", "setup"], base_env(tmp_path), check=False)
     assert proc.returncode == 1 and "demo mode" in proc.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_answers_healthz_and_login_over_http(tmp_path):

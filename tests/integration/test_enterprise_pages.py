@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import duckdb
+import io
+
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-import io
 
 from shengxin.accounts.demo import DEMO_PASSWORD
+from shengxin.enterprises.store import open_current
 from tests.integration.conftest import login
 
 
@@ -22,11 +23,7 @@ def client_for(app, username: str) -> TestClient:
 def sample(district_data):
     """One enterprise inside the demo town (五常街道) and one outside it, with monthly data."""
     _, data_dir = district_data
-    con = duckdb.connect()
-    enterprises = data_dir / "analytic"
-    from shengxin.enterprises.store import open_current
-
-    con = open_current(enterprises)
+    con = open_current(data_dir / "analytic")
     try:
         inside = con.execute("select e.uscc from enterprises e join monthly_tax t using (uscc) "
                              "where e.town_code = '330110005' order by e.uscc limit 1").fetchone()[0]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
-from email import message_from_bytes
 from email.header import decode_header, make_header
 
 import pytest
@@ -23,36 +21,7 @@ from shengxin.notify.senders import MemorySender, NullSender, SmtpSender, sender
 from shengxin.notify.service import deliver_pending, enqueue
 from shengxin.reference.district import load_district
 from shengxin.workdays.calendar import TZ
-from tests.conftest import TEST_SECRET
-
-aiosmtpd = pytest.importorskip("aiosmtpd.controller")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Collect:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server():
-    handler = Collect()
-    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
-
+from tests.conftest import TEST_SECRET, free_port
 
 @pytest.fixture
 def settings(tmp_path, smtp_server):

@@ -7,9 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import socket
 import threading
-from email import message_from_bytes
 from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,39 +19,12 @@ from shengxin.config import DEFAULT_DISTRICT_FILE, Settings
 from shengxin.policies import pushes, service
 from shengxin.policies.models import PolicyPush, PolicyPushDelivery
 from shengxin.reference.district import load_district
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, free_port
 from tests.integration.test_policies_store import ADMIN, text
 
-aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 DISTRICT = load_district(DEFAULT_DISTRICT_FILE)
 A = "91330110T000000010"
 B = "91330110T000000029"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    box = Mailbox()
-    controller = aiosmtpd.Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, box
-    finally:
-        controller.stop()
 
 
 class Receiver:
@@ -95,8 +66,8 @@ def receiver():
 
 
 @pytest.fixture
-def settings(tmp_path, smtp):
-    controller, _ = smtp
+def settings(tmp_path, smtp_server):
+    controller, _ = smtp_server
     return Settings(data_dir=tmp_path / "data", secret_key=TEST_SECRET, notify_email_backend="smtp",
                     smtp_host="127.0.0.1", smtp_port=controller.port, notify_from="policy@example.gov.cn")
 
@@ -111,7 +82,7 @@ def _rows(*usccs, version=2):
     return [{"uscc": u, "policy_id": "TEST-REV", "version": version, "amount_fen": 1_000_000} for u in usccs]
 
 
-def test_once_per_enterprise_and_policy_version(db_session, settings, smtp, receiver):
+def test_once_per_enterprise_and_policy_version(db_session, settings, smtp_server, receiver):
     _published(db_session)
     pushes.subscribe(db_session, A, "boss@example.com", receiver.url, Actor("ent"))
     assert pushes.enqueue(db_session, "run-1", _rows(A, B)) == 2
@@ -126,7 +97,7 @@ def test_once_per_enterprise_and_policy_version(db_session, settings, smtp, rece
     assert report.as_dict() == {"sent": 4, "failed": 0, "dead": 0, "skipped": 0}
     again = pushes.deliver_due(db_session, settings)
     assert again.sent == 0  # never twice
-    _, box = smtp
+    _, box = smtp_server
     assert len(box.messages) == 2 and all(rcpt == ["boss@example.com"] for rcpt, _ in box.messages)
     subject = str(make_header(decode_header(box.messages[0][1]["Subject"])))
     assert "营业收入奖励" in subject
@@ -195,14 +166,14 @@ def test_a_claimed_delivery_is_not_sent_by_a_second_sender(db_session, settings,
     assert pushes.deliver_due(db_session, settings, now=now + pushes.LEASE + dt.timedelta(seconds=1)).sent == 1
 
 
-def test_unsubscribe_stops_email_and_webhook(db_session, settings, smtp, receiver):
+def test_unsubscribe_stops_email_and_webhook(db_session, settings, smtp_server, receiver):
     _published(db_session)
     pushes.subscribe(db_session, A, "boss@example.com", receiver.url, Actor("ent"))
     pushes.enqueue(db_session, "run-1", _rows(A))
     pushes.unsubscribe(db_session, A, Actor("ent"))
     db_session.commit()
     assert pushes.deliver_due(db_session, settings).sent == 0
-    assert smtp[1].messages == [] and receiver.calls == []
+    assert smtp_server[1].messages == [] and receiver.calls == []
     assert {d.status for d in db_session.scalars(select(PolicyPushDelivery))} == {"skipped"}
     assert pushes.enqueue(db_session, "run-2", _rows(A, version=3)) == 1
     assert db_session.scalar(select(func.count()).select_from(PolicyPushDelivery)) == 2  # no new deliveries

@@ -179,10 +179,8 @@ def _analytic(analytic_dir: str, hub_id: str | None, signals_id: str | None, tag
 
 
 def _tags_id(analytic_dir: Path) -> str | None:
-    try:
-        from shengxin.tags import snapshots as tag_snapshots
-    except ImportError:  # the tag domain is not installed: no tag tiles
-        return None
+    from shengxin.tags import snapshots as tag_snapshots
+
     return tag_snapshots.read_current_id(tag_snapshots.tags_dir(analytic_dir))
 
 

@@ -47,4 +47,5 @@ def my_portrait(principal: Principal = Depends(access(Role.ENTERPRISE))):
 def portrait_page(uscc: str, request: Request, principal: Principal = Depends(access(ALL_ROLES))):
     enterprise = visible_enterprise(request, principal, uscc)
     return render(request, "enterprise_portrait.html", {"e": enterprise, "derived": derive(enterprise),
+                                                        "ip_labels": registry.IP_LABELS,
                                                         **portrait_context(request, enterprise.uscc)})
