@@ -50,7 +50,7 @@ SCENARIOS = [
     "dishonest_new", "dishonest_old", "dishonest_removed", "abnormal_new",
     "cert_first", "cert_renewal", "financed",
     "approach", "approach_listed", "approach_flat", "above", "above_listed",
-    "expand", "expand_headcount_only",
+    "expand", "expand_headcount_only", "young_drop", "slow_decline",
 ]
 
 
@@ -133,6 +133,11 @@ def build_district(folder: Path, seed: int = 7) -> dict[str, str]:
     revenue[rd, 31:34] *= np.asarray([0.9, 0.7, 0.5])
     for mask in present.values():
         mask[rd, 34:] = False
+    yd = row("young_drop")  # starts filing in the window and halves ten months later: no level yet
+    present["tax"][yd, :12] = False
+    revenue[yd, 22:] *= 0.5
+    # a steady decline of 35 % a year (the steepest the synthetic district plants), no sudden fall
+    revenue[row("slow_decline")] *= np.exp(np.log(0.65) * np.arange(T) / 12)
     # --- growth -------------------------------------------------------------------------------
     months_from_end = np.arange(T)[::-1]
     for name in ("approach", "approach_listed"):  # 5,000,000 元 threshold for retail (5211)
@@ -237,6 +242,8 @@ NEGATIVE = [
     ("reloc_data", "layoff"), ("layoff", "relocation_risk"), ("cert_renewal", "new_certification"),
     ("approach_listed", "approaching_threshold"), ("approach_flat", "approaching_threshold"),
     ("above_listed", "above_threshold_unlisted"), ("expand_headcount_only", "expansion"),
+    ("young_drop", "revenue_drop"), ("young_drop", "tax_drop"), ("slow_decline", "revenue_drop"),
+    ("slow_decline", "tax_drop"),
 ]
 
 

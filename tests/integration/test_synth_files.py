@@ -358,8 +358,11 @@ def test_distractors_are_listed_and_are_not_events(delivery):
         distractors = list(csv.DictReader(fh))
     kinds = {d["kind"] for d in distractors}
     assert kinds == {"one_off_dip", "reporting_gap", "quarterly_reporter", "seasonal_dip"}
+    # distractors go to enterprises without a *planted* event; a drop the noise itself made is
+    # listed as a realised event wherever it happened (a one-off dip may run into a noisy month)
     event_codes = {e["uscc"] for e in events(out) if e["event"] in
-                   ("sustained_revenue_drop", "sustained_tax_drop", "layoff", "relocation_out")}
+                   ("sustained_revenue_drop", "sustained_tax_drop", "layoff", "relocation_out")
+                   and not e["detail"].startswith("realised")}
     for d in distractors:
         if d["kind"] in ("one_off_dip", "reporting_gap"):
             assert d["uscc"] not in event_codes

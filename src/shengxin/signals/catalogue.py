@@ -126,6 +126,8 @@ class DeviationParams(_Strict):
     trend_adjust: bool = False
     festival_months: list[Annotated[int, Field(ge=1, le=12)]] = Field(default_factory=list)
     festival_extra_months: int = Field(default=0, ge=0, le=6)
+    #: an enterprise that started reporting inside the window starts no run before this many months
+    min_history_months: int = Field(default=0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _windows(self) -> DeviationParams:

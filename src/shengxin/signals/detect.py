@@ -188,7 +188,8 @@ def run_detection(
             eps = det.detect_listing(panel, params, events, reason)
         elif isinstance(params, ThresholdParams):
             if trailing is None:
-                trailing = det.trailing_revenue(panel, params.min_coverage)
+                lowest = min(d.params.min_ratio for d in catalogue if isinstance(d.params, ThresholdParams))
+                trailing = det.trailing_revenue(panel, params.min_coverage, lowest)
                 inclusion = survey_inclusion(con, panel)
             eps = det.detect_threshold(panel, params, trailing, inclusion, reason)
         else:  # the catalogue validates detectors, so this is a programming error

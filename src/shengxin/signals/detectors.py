@@ -16,12 +16,19 @@ of a metric ``x`` of enterprise ``i`` in month ``t``:
    the seasonal shape, the Spring Festival wherever it falls that year, and shocks common to the
    industry;
 3. the seasonally adjusted series ``R = L - P`` and its baseline ``B[t]``: the median of ``R``
-   over the 12 months ending 2 months before ``t`` (at least 5 of them observed);
+   over the 12 months ending ``baseline_lag_months`` before ``t`` (at least
+   ``min_baseline_months`` of them observed);
 4. the deviation ``d = R - B`` (log of actual / expected), the expected value ``exp(B + P)``, and
    the robust z-score ``d / s`` with ``s`` the enterprise's noise level from the median absolute
    month-to-month change of ``R``;
 5. optionally the same-month-last-year check: ``R[t] - R[t-12]`` must show the same fall, so an
-   enterprise's own recurring seasonal dip is not a new drop.
+   enterprise's own recurring seasonal dip is not a new drop;
+6. optionally (``trend_adjust``) the baseline is carried forward along the enterprise's trend,
+   shrunk by its reliability (:func:`shrunk_trend`), and (``min_history_months``) an enterprise
+   that started reporting inside the window starts no run before its level is established.
+
+Only the enterprises with a month that may start a run (a few per cent) go on to the month-by-
+month run scan and the sequential test; aligned frames gather their matrices lazily.
 
 Intermittent reporters (fewer than ``min_reported_share`` of the months between their first and
 last report, e.g. quarterly filers) are left out of deviation signals and of the peer factors.
@@ -57,14 +64,25 @@ MAX_PEER_SAMPLE = 600
 SCALE_PRIOR_WEIGHT = 12
 #: Smallest noise level (log units) a z-score divides by: very stable series are not over-trusted.
 SCALE_FLOOR = {"revenue": 0.03, "tax": 0.03, "headcount": 0.02, "electricity": 0.03, "tax_rate": 0.03}
+#: Months of year-on-year changes (ending where the baseline window ends) an enterprise's trend is
+#: the median of: more than the baseline's twelve, as a trend is noisier than a level.
+TREND_MONTHS = 24
+#: Smallest spread of real trends between enterprises (log change per year) the shrinkage assumes:
+#: growth rates differ by at least this much in any district, so a clear trend of a steady
+#: enterprise is kept even where its peers all happen to be flat.
+MIN_TREND_SPREAD = 0.10
+#: Metrics whose trend is read from another metric of the same enterprises: tax is paid on revenue
+#: and grows with it, and revenue's trend is the steadier estimate (tax adds its own noise).
+TREND_OF = {"tax": "revenue"}
 #: A supersession covers the superseded episode when the two lie within this many months.
 SUPERSEDE_MONTHS = 3
 FEN_PER_WAN = 1_000_000
 #: A single month's z-score counts at most this much towards the evidence, so one extreme month
 #: (a one-off dip) cannot make a sustained signal on its own.
 Z_CAP = 3.0
-#: Enterprises whose best month × 12 stays below this share of their threshold are not examined by
-#: the threshold signals (no definition may ask for a ratio below it).
+#: Default for :func:`trailing_revenue`: enterprises whose best month × 12 stays below this share
+#: of their threshold are not examined (the catalogue allows no definition a ratio below it;
+#: detection passes the lowest ratio its definitions actually ask for).
 NEAR_THRESHOLD_SHARE = 0.5
 #: Money metrics are stored in fen; evidence is shown in 元.
 MONEY_SCALE = {"revenue": 0.01, "tax": 0.01}
@@ -118,36 +136,72 @@ def empty_episodes() -> Episodes:
 # ------------------------------------------------------------------------------- metric frames
 
 
-@dataclass
+_MATRICES = ("actual", "adjusted", "base", "factor", "dev", "yoy")
+
+
 class MetricFrame:
     """One metric's seasonal baseline for the enterprises that report it regularly.
 
     Matrices are (rows × months), one row per entry of ``rows`` (panel row indices, sorted): only
     regular reporters are kept, which at district scale is a fraction of the panel for the tax
-    metrics (most small firms file quarterly). :meth:`aligned` re-indexes a frame to other rows.
+    metrics (most small firms file quarterly). :meth:`aligned` re-indexes a frame to other rows;
+    an aligned frame gathers each matrix from its source only when it is first read, so a
+    detector pays only for the matrices it uses.
+
+    * ``actual`` — reported values (float64); ``adjusted`` — log(actual) minus the peer seasonal
+      factor (float32); ``base`` — trailing median of ``adjusted``; ``factor`` — the peer seasonal
+      factor of the enterprise's group; ``dev`` — adjusted - base, log(actual / expected);
+      ``yoy`` — adjusted[t] - adjusted[t-12], NaN when either month is missing;
+    * ``scale`` — per row, the noise level of ``dev``; ``first`` — per row, the first month
+      (column) the metric was reported.
     """
 
-    rows: np.ndarray  # panel row index of each frame row
-    n_panel: int
-    actual: np.ndarray  # reported values (float64)
-    adjusted: np.ndarray  # log(actual) minus the peer seasonal factor (float32)
-    base: np.ndarray  # trailing median of ``adjusted``
-    factor: np.ndarray  # peer seasonal factor of the enterprise's group
-    dev: np.ndarray  # adjusted - base: log(actual / expected)
-    yoy: np.ndarray  # adjusted[t] - adjusted[t-12], NaN when either month is missing
-    scale: np.ndarray  # per row: noise level of ``dev``
-    params: DeviationParams
-    _trend: np.ndarray | None = None
-    _parent: MetricFrame | None = None  # an aligned frame gathers its trend from the frame it came from
-    _index: np.ndarray | None = None
+    def __init__(self, rows: np.ndarray, n_panel: int, params: DeviationParams, scale: np.ndarray,
+                 first: np.ndarray | None = None, matrices: dict[str, np.ndarray] | None = None,
+                 parent: MetricFrame | None = None, index: np.ndarray | None = None):
+        self.rows, self.n_panel, self.params, self.scale, self.first = rows, n_panel, params, scale, first
+        self._matrices: dict[str, np.ndarray] = dict(matrices or {})
+        self._parent, self._index = parent, index
+        self._trend: np.ndarray | None = None
+        self._expected: np.ndarray | None = None
+        self.trend_source: MetricFrame | None = None  # a frame whose trend this metric shares
+
+    def _matrix(self, name: str) -> np.ndarray:
+        out = self._matrices.get(name)
+        if out is None:  # an aligned frame: gather the rows from the source frame
+            source = self._parent._matrix(name)
+            out = source[np.maximum(self._index, 0)]
+            missing = self._index < 0
+            if missing.any():
+                out[missing] = np.nan
+            self._matrices[name] = out
+        return out
+
+    def at(self, name: str, idx: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Values of one matrix at the cells ``idx`` (row and column arrays), without gathering
+        the whole matrix of an aligned frame; NaN for rows the source frame does not cover."""
+        out = self._matrices.get(name)
+        if out is not None or self._parent is None:
+            return self._matrix(name)[idx]
+        src = self._index[idx[0]]
+        values = self._parent.at(name, (np.maximum(src, 0), idx[1]))
+        if (src < 0).any():
+            values = np.where(src < 0, np.nan, values)
+        return values
+
+    actual = property(lambda self: self._matrix("actual"))
+    adjusted = property(lambda self: self._matrix("adjusted"))
+    base = property(lambda self: self._matrix("base"))
+    factor = property(lambda self: self._matrix("factor"))
+    dev = property(lambda self: self._matrix("dev"))
+    yoy = property(lambda self: self._matrix("yoy"))
 
     @property
     def expected(self) -> np.ndarray:
-        return np.exp(self.base.astype(np.float64) + self.factor)
-
-    @property
-    def z(self) -> np.ndarray:
-        return self.dev / self.scale[:, None]
+        """Expected value of every cell, ``exp(B + P)`` (computed once per frame)."""
+        if self._expected is None:
+            self._expected = np.exp(self.base.astype(np.float64) + self.factor)
+        return self._expected
 
     @property
     def usable(self) -> np.ndarray:
@@ -156,16 +210,43 @@ class MetricFrame:
 
     @property
     def trend(self) -> np.ndarray:
-        """Log change per year over each month's baseline window: the median year-on-year change."""
+        """Log change per year over each month's baseline window: the median year-on-year change,
+        shrunk towards no change by how reliable it is (:func:`shrunk_trend`); 0 where unknown."""
         if self._trend is None:
             if self._parent is not None:
                 self._trend = self._parent.trend[np.maximum(self._index, 0)]
-                self._trend[self._index < 0] = np.nan
+                self._trend[self._index < 0] = 0.0
+            elif self.trend_source is not None:  # e.g. tax grows with revenue, which is less noisy
+                self._trend = self.trend_source.aligned(self.rows).trend.copy()
+                alone = ~self.trend_source.regular_mask()[self.rows]  # not reporting the source metric
+                if alone.any():
+                    own = self.aligned(self.rows[alone])
+                    self._trend[alone] = shrunk_trend(own.yoy, own.scale, self.params)
             else:
-                p = self.params
-                self._trend = robust.trailing_median(self.yoy, p.baseline_months, p.baseline_lag_months,
-                                                     p.min_baseline_months).astype(np.float32)
+                self._trend = shrunk_trend(self.yoy, self.scale, self.params)
         return self._trend
+
+    def trended_dev(self) -> np.ndarray:
+        """Deviation from the baseline carried forward along the enterprise's trend: the baseline
+        is the median of a window centred ``lag + (months - 1) / 2`` months back."""
+        if "_trended_dev" not in self._matrices:
+            p = self.params
+            centre = p.baseline_lag_months + (p.baseline_months - 1) / 2.0
+            self._matrices["_trended_dev"] = self.dev - self.trend * np.float32(centre / 12.0)
+        return self._matrices["_trended_dev"]
+
+    @property
+    def n_months(self) -> int:
+        source = self
+        while source._parent is not None and "dev" not in source._matrices:
+            source = source._parent
+        return source._matrix("dev").shape[1]
+
+    def peak(self) -> np.ndarray:
+        """Per row: the largest reported value (computed once)."""
+        if "_peak" not in self._matrices:
+            self._matrices["_peak"] = bn.nanmax(self.actual, axis=1)
+        return self._matrices["_peak"]
 
     def regular_mask(self) -> np.ndarray:
         """Per panel row: is it a regular reporter of this metric?"""
@@ -182,18 +263,23 @@ class MetricFrame:
         idx = pos[rows]
         missing = idx < 0
         safe = np.maximum(idx, 0)
-
-        def take(a: np.ndarray) -> np.ndarray:
-            out = a[safe]
-            if missing.any():
-                out[missing] = np.nan
-            return out
-
+        scale = self.scale[safe]
+        scale[missing] = np.nan
         return MetricFrame(
-            rows=np.asarray(rows), n_panel=self.n_panel, actual=take(self.actual), adjusted=take(self.adjusted),
-            base=take(self.base), factor=take(self.factor), dev=take(self.dev), yoy=take(self.yoy),
-            scale=take(self.scale), params=self.params, _parent=self, _index=idx,
+            rows=np.asarray(rows), n_panel=self.n_panel, params=self.params, scale=scale,
+            first=None if self.first is None else np.where(missing, np.iinfo(np.int64).max // 2, self.first[safe]),
+            parent=self, index=idx,
         )
+
+    def established(self, need: int) -> np.ndarray:
+        """Months in which the enterprise's level counts as established: ``need`` months
+        after its first report, or from the start when it already reported in the window's first
+        month (its earlier history is simply not in the window)."""
+        t = self.n_months
+        if need == 0 or self.first is None:
+            return np.ones((len(self.rows), t), dtype=bool)
+        cols = np.arange(t)[None, :]
+        return (self.first[:, None] == 0) | (cols - self.first[:, None] >= need)
 
 
 def _section_letters(divisions: np.ndarray) -> np.ndarray:
@@ -216,13 +302,14 @@ class IndustryLevels:
 
     @classmethod
     def of(cls, industry_codes: np.ndarray) -> IndustryLevels:
-        codes = np.asarray([str(c) for c in industry_codes], dtype="U4")
+        distinct, of_code = np.unique(np.asarray(industry_codes).astype(str), return_inverse=True)
+        codes = np.asarray([str(c)[:4] for c in distinct], dtype="U4")  # one per distinct code
         g3 = np.asarray([c[:3] if len(c) >= 3 else "" for c in codes], dtype="U3")
         g2 = np.asarray([c[:2] if len(c) >= 2 else "" for c in codes], dtype="U2")
         out = []
         for level in (np.char.add("S", _section_letters(g2)), np.char.add("D", g2), np.char.add("G", g3)):
             keys, inverse = np.unique(level, return_inverse=True)  # least to most specific
-            out.append((keys, inverse, np.char.str_len(keys) > 1))
+            out.append((keys, inverse[of_code], np.char.str_len(keys) > 1))
         return cls(tuple(out))
 
 
@@ -258,13 +345,16 @@ def metric_frame(panel: Panel, metric: str, params: DeviationParams,
     x = x_all[rows]
     obs = observed[rows]
 
-    positive = np.where(obs & (x > 0), x, np.nan)
-    floor = 0.01 * robust.nanmedian_rows(positive)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        logx = np.log(np.maximum(x, floor[:, None])).astype(np.float32)
-    logx[~obs | np.isnan(floor)[:, None]] = np.nan
-
-    level = robust.nanmedian_rows(logx).astype(np.float32)
+    # log values; a value at or below zero is floored at 1 % of the median of the positive ones
+    logx = x.astype(np.float32)  # log and medians in single precision (money stays exact in ``actual``)
+    with np.errstate(invalid="ignore"):
+        positive = logx > 0
+    non_positive = obs & ~positive
+    np.log(logx, out=logx, where=positive)
+    logx[non_positive] = np.nan  # missing months are NaN already
+    level = robust.nanmedian_rows(logx).astype(np.float32)  # median of the positive values, in logs
+    r, c = np.nonzero(non_positive)  # few cells
+    logx[r, c] = level[r] + np.float32(np.log(0.01))
     deviation = logx - level[:, None]
     groups_all = peer_groups(levels if levels is not None else panel.industry_code, regular)
     groups = groups_all[rows]
@@ -275,7 +365,8 @@ def metric_frame(panel: Panel, metric: str, params: DeviationParams,
     peer = np.where(np.isnan(peer), overall[None, :], peer)
     peer = np.where(np.isnan(peer), 0.0, peer).astype(np.float32)
     factor = peer[groups] if len(rows) else np.zeros((0, t), dtype=np.float32)
-    adjusted = logx - factor
+    adjusted = logx
+    adjusted -= factor  # in place: the log values are not kept
     base = robust.trailing_median(adjusted, params.baseline_months, params.baseline_lag_months,
                                   params.min_baseline_months).astype(np.float32)
     dev = adjusted - base
@@ -283,8 +374,9 @@ def metric_frame(panel: Panel, metric: str, params: DeviationParams,
     yoy = np.full((len(rows), t), np.nan, dtype=np.float32)
     if t > 12:
         yoy[:, 12:] = adjusted[:, 12:] - adjusted[:, :-12]
-    return MetricFrame(rows=rows, n_panel=n, actual=x, adjusted=adjusted, base=base, factor=factor, dev=dev,
-                       yoy=yoy, scale=scale, params=params)
+    return MetricFrame(rows=rows, n_panel=n, params=params, scale=scale, first=first[rows],
+                       matrices={"actual": x, "adjusted": adjusted, "base": base, "factor": factor, "dev": dev,
+                                 "yoy": yoy})
 
 
 def noise_scale(adjusted: np.ndarray, dev: np.ndarray, groups: np.ndarray, floor: float) -> np.ndarray:
@@ -298,8 +390,8 @@ def noise_scale(adjusted: np.ndarray, dev: np.ndarray, groups: np.ndarray, floor
        error adds to the month's noise; the ratio is kept within 1-3), so z-scores are calibrated
        on the data itself.
     """
-    own = robust.robust_scale(adjusted, floor=floor)
-    changes = np.sum(~np.isnan(np.diff(adjusted, axis=1)), axis=1).astype(np.float64)
+    own, changes = robust.robust_scale(adjusted, floor=floor, counts=True)
+    changes = changes.astype(np.float64)
     ok = ~np.isnan(own)
     if not ok.any():
         return np.full(len(own), np.nan)
@@ -321,6 +413,34 @@ def noise_scale(adjusted: np.ndarray, dev: np.ndarray, groups: np.ndarray, floor
     return np.maximum(shrunk * calibration, floor)
 
 
+def shrunk_trend(yoy: np.ndarray, scale: np.ndarray, params: DeviationParams) -> np.ndarray:
+    """Per cell: the enterprise's trend (log change per year) over the baseline window.
+
+    The raw trend is the median of the window's year-on-year changes. With noisy monthly values it
+    is itself noisy (its standard error ≈ 1.25 · √2 · noise / √count), so it is shrunk towards no
+    change by ``τ² / (τ² + se²)``, where ``τ²`` — how much real trends vary between enterprises —
+    is estimated on the data: the variance of the raw trends minus their mean squared error
+    (empirical Bayes), at least :data:`MIN_TREND_SPREAD` squared. A steady enterprise keeps most
+    of its trend, a noisy one little of it. Until a year of year-on-year changes exists (the
+    window's first 12 + ``min_baseline_months`` months) the trend is taken as none.
+    """
+    p = params
+    window = max(p.baseline_months, TREND_MONTHS)
+    raw = robust.trailing_median(yoy, window, p.baseline_lag_months, p.min_baseline_months)
+    n, t = yoy.shape
+    count = np.zeros((n, t), dtype=np.float32)
+    if t > p.baseline_lag_months:
+        moving = bn.move_sum((~np.isnan(yoy)).astype(np.float32), window=window, min_count=1, axis=1)
+        count[:, p.baseline_lag_months:] = np.nan_to_num(moving[:, : t - p.baseline_lag_months])
+    se2 = (1.2533 * np.sqrt(2.0) * scale[:, None]) ** 2 / np.maximum(count, 1.0)
+    known = ~np.isnan(raw)
+    tau2 = MIN_TREND_SPREAD ** 2
+    if known.any():
+        tau2 = max(float(np.var(raw[known]) - np.mean(se2[known])), tau2)
+    out = np.where(known, raw * (tau2 / (tau2 + se2)), 0.0)
+    return out.astype(np.float32)
+
+
 class FrameCache:
     """Metric frames keyed by metric and baseline parameters (signals share them)."""
 
@@ -335,7 +455,10 @@ class FrameCache:
         if key not in self._frames:
             if self._levels is None:
                 self._levels = IndustryLevels.of(self.panel.industry_code)
-            self._frames[key] = metric_frame(self.panel, metric, params, self._levels)
+            frame = metric_frame(self.panel, metric, params, self._levels)
+            if metric in TREND_OF:
+                frame.trend_source = self.get(TREND_OF[metric], params)
+            self._frames[key] = frame
         return self._frames[key]
 
 
@@ -371,16 +494,32 @@ def _reduce_mean(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def _month_ok(cond, params: DeviationParams, dev, z, expected, actual, yoy) -> np.ndarray:
+def _month_ok(cond, params: DeviationParams, dev, z_at, expected_at, actual, yoy) -> np.ndarray:
     """Does a month count as evidence for one metric: deviation, z-score, absolute shortfall
-    (excess) and, with ``yoy_check``, the same fall against the same month a year earlier."""
+    (excess) and, with ``yoy_check``, the same fall against the same month a year earlier.
+
+    ``dev`` is a matrix or a column; the deviation test runs on every cell, the others only on the
+    cells that pass it (few), through ``z_at(idx)`` and ``expected_at(idx)`` (the z-score and the
+    expected value at the index tuple ``idx``); ``actual`` and ``yoy`` are arrays shaped like
+    ``dev`` or callables taking ``idx``."""
+    down = cond.direction == "down"
     with np.errstate(invalid="ignore"):
-        if cond.direction == "down":
-            ok = (dev <= np.log1p(-cond.month_share)) & (z <= -cond.month_z) & ((expected - actual) >= cond.min_abs)
-            if params.yoy_check:
-                ok &= np.isnan(yoy) | (yoy <= np.log1p(-cond.month_share))
-        else:
-            ok = (dev >= np.log1p(cond.month_share)) & (z >= cond.month_z) & ((actual - expected) >= cond.min_abs)
+        ok = dev <= np.log1p(-cond.month_share) if down else dev >= np.log1p(cond.month_share)
+        if not (cond.month_z or cond.min_abs or (params.yoy_check and down)):
+            return ok
+        idx = np.nonzero(ok)
+        keep = np.ones(len(idx[0]), dtype=bool)
+        if cond.month_z:
+            z = z_at(idx)
+            keep &= z <= -cond.month_z if down else z >= cond.month_z
+        if cond.min_abs:
+            a = actual(idx) if callable(actual) else actual[idx]
+            gap = expected_at(idx) - a if down else a - expected_at(idx)
+            keep &= gap >= cond.min_abs
+        if params.yoy_check and down:
+            y = yoy(idx) if callable(yoy) else yoy[idx]
+            keep &= np.isnan(y) | (y <= np.log1p(-cond.month_share))
+    ok[idx] = keep
     return ok
 
 
@@ -388,7 +527,18 @@ def _month_flags(frames: list[MetricFrame], params: DeviationParams, observed: n
     """Months that may *start* a run: every metric deviates enough from its moving baseline."""
     flag = observed.copy()
     for cond, f in zip(params.metrics, frames):
-        flag &= _month_ok(cond, params, f.dev, f.z, f.expected, f.actual, f.yoy)
+        if params.min_history_months:
+            flag &= f.established(params.min_history_months)
+        dev = f.trended_dev() if params.trend_adjust else f.dev
+
+        def z_at(idx, f=f, dev=dev):
+            return dev[idx] / f.scale[idx[0]]
+
+        def expected_at(idx, f=f, dev=dev):
+            return np.exp(f.at("base", idx).astype(np.float64) + f.at("factor", idx) + (f.at("dev", idx) - dev[idx]))
+
+        flag &= _month_ok(cond, params, dev, z_at, expected_at, lambda idx, f=f: f.at("actual", idx),
+                          lambda idx, f=f: f.at("yoy", idx))
     return flag
 
 
@@ -400,27 +550,17 @@ class _Runs:
     start: np.ndarray  # month index where the cell's run started; -1 outside runs
 
 
-def _scan_runs(frames: list[MetricFrame], params: DeviationParams, observed: np.ndarray) -> _Runs:
-    """Runs of evidence months, found month by month (vectorised over enterprises).
+def _scan_runs(frames: list[MetricFrame], params: DeviationParams, observed: np.ndarray,
+               entry: np.ndarray) -> _Runs:
+    """Runs of evidence months, found month by month (vectorised over enterprises); ``entry``
+    marks the months that may start a run (:func:`_month_flags`).
 
     A run starts where a month deviates from the moving baseline; its later months are judged
     against the baseline *frozen at the run's first month* (trend-adjusted when asked), so a
     persistent fall keeps the run going however long it lasts. An observed month that fails ends
     the run, missing months are skipped, and more than ``max_gap_months`` of them end it too.
     """
-    n_all, t = observed.shape
-    entry_all = _month_flags(frames, params, observed)
-    candidates = np.flatnonzero(entry_all.any(axis=1))  # enterprises that ever start a run
-    flag_all = np.zeros((n_all, t), dtype=bool)
-    run_id_all = np.zeros((n_all, t), dtype=np.int32)
-    within_all = np.zeros((n_all, t), dtype=np.int32)
-    start_all = np.full((n_all, t), -1, dtype=np.int32)
-    if len(candidates) == 0:
-        return _Runs(flag_all, run_id_all, within_all, start_all)
-    frames = [f.aligned(f.rows[candidates]) for f in frames]
-    observed = observed[candidates]
-    entry = entry_all[candidates]
-    n = len(candidates)
+    n, t = observed.shape
     centre = params.baseline_lag_months + (params.baseline_months - 1) / 2.0
     flag = np.zeros((n, t), dtype=bool)
     run_id = np.zeros((n, t), dtype=np.int64)
@@ -440,8 +580,9 @@ def _scan_runs(frames: list[MetricFrame], params: DeviationParams, observed: np.
             for k, (cond, f) in enumerate(zip(params.metrics, frames)):
                 base = base0[k] + trend0[k] * (c - start + centre) / 12.0
                 dev = f.adjusted[:, c] - base
-                expected = np.exp(base + f.factor[:, c])
-                cont &= _month_ok(cond, params, dev, dev / f.scale, expected, f.actual[:, c], f.yoy[:, c])
+                cont &= _month_ok(cond, params, dev, lambda idx, dev=dev, f=f: dev[idx] / f.scale[idx],
+                                  lambda idx, base=base, f=f, c=c: np.exp(base[idx] + f.factor[:, c][idx]),
+                                  f.actual[:, c], f.yoy[:, c])
         gap = np.where(in_run & ~obs, gap + 1, 0)
         in_run &= (obs & cont) | (~obs & (gap <= params.max_gap_months))
         starting = ~in_run & entry[:, c]
@@ -451,7 +592,7 @@ def _scan_runs(frames: list[MetricFrame], params: DeviationParams, observed: np.
             count = np.where(starting, 0, count)
             for k, f in enumerate(frames):
                 base0[k] = np.where(starting, f.base[:, c], base0[k])
-                trend = np.minimum(np.nan_to_num(f.trend[:, c]), 0.0) if params.trend_adjust else 0.0
+                trend = f.trend[:, c] if params.trend_adjust else 0.0
                 trend0[k] = np.where(starting, trend, trend0[k])
             in_run |= starting
         here = (cont | starting) & obs
@@ -460,9 +601,7 @@ def _scan_runs(frames: list[MetricFrame], params: DeviationParams, observed: np.
         run_id[:, c] = np.where(here, runs, 0)
         within[:, c] = np.where(here, count, 0)
         start_of[:, c] = np.where(here, start, -1)
-    flag_all[candidates], run_id_all[candidates] = flag, run_id
-    within_all[candidates], start_all[candidates] = within, start_of
-    return _Runs(flag_all, run_id_all, within_all, start_all)
+    return _Runs(flag, run_id, within, start_of)
 
 
 class _Frozen:
@@ -470,15 +609,14 @@ class _Frozen:
 
     Inside a run every month is compared with the baseline of the run's first month, so the
     drop's own months never leak into the level it is compared with, however long it lasts. With
-    ``trend_adjust`` a decline already under way in that baseline window (a negative median
-    year-on-year change) is carried forward, so only the part of a fall beyond it counts.
+    ``trend_adjust`` the enterprise's trend over that baseline window (:func:`shrunk_trend`) is
+    carried forward, so a decline already under way is not a new fall and growth raises the bar.
     """
 
     def __init__(self, frame: MetricFrame, params: DeviationParams, rows: np.ndarray, start: np.ndarray):
         self.f, self.rows, self.start = frame, rows, start
         self.base0 = frame.base[rows, start]
-        self.trend0 = np.minimum(np.nan_to_num(frame.trend[rows, start]), 0.0) if params.trend_adjust \
-            else np.zeros(len(rows))
+        self.trend0 = frame.trend[rows, start].astype(np.float64) if params.trend_adjust else np.zeros(len(rows))
         self.centre = params.baseline_lag_months + (params.baseline_months - 1) / 2.0
         self.scale = frame.scale[rows]
 
@@ -597,14 +735,31 @@ def detect_deviation(panel: Panel, params: DeviationParams, cache: FrameCache, r
     """Sustained deviation of one or more metrics from their seasonal baselines (all must hold)."""
     full = [cache.get(c.metric, params) for c in params.metrics]
     panel_rows = full[0].rows
-    for f in full[1:]:
-        panel_rows = np.intersect1d(panel_rows, f.rows)
+    if len(full) > 1:
+        both = full[0].regular_mask()
+        for f in full[1:]:
+            both &= f.regular_mask()
+        panel_rows = np.flatnonzero(both)
+    for cond, f in zip(params.metrics, full):
+        if cond.direction == "up" and cond.min_abs > 0:
+            # a rise of min_abs above a positive expected value needs a month above min_abs at least
+            possible = np.zeros(f.n_panel, dtype=bool)
+            possible[f.rows] = f.peak() > cond.min_abs
+            panel_rows = panel_rows[possible[panel_rows]]
     frames = [f.aligned(panel_rows) for f in full]  # the enterprises reporting every metric regularly
-    n, t = len(panel_rows), panel.t
-    observed = np.ones((n, t), dtype=bool)
-    for f in frames:
+    t = panel.t
+    observed = frames[0].usable
+    for f in frames[1:]:
         observed &= f.usable
-    runs = _scan_runs(frames, params, observed)
+    entry = _month_flags(frames, params, observed)
+    # from here on only the enterprises that ever start a run (a few per cent) are looked at
+    candidates = np.flatnonzero(entry.any(axis=1))
+    if len(candidates) == 0:
+        return empty_episodes()
+    panel_rows = panel_rows[candidates]
+    frames = [f.aligned(panel_rows) for f in frames]
+    observed, entry = observed[candidates], entry[candidates]
+    runs = _scan_runs(frames, params, observed, entry)
     flag, run_id, within, run_start = runs.flag, runs.run_id, runs.within, runs.start
     prev = robust.previous_observed(observed)
     confirmed = _confirm(panel, params, cache, frames, observed, flag, within, run_start, prev, panel_rows)
@@ -655,8 +810,7 @@ def detect_deviation(panel: Panel, params: DeviationParams, cache: FrameCache, r
             columns[f"{cond.metric}_change"] = np.expm1(_reduce_mean(ofr.dev(c), new_starts))
             columns[f"{cond.metric}_value"] = _reduce_mean(f.actual[r, c], new_starts) * u
             columns[f"{cond.metric}_baseline"] = _reduce_mean(ofr.expected(c), new_starts) * u
-        extra = [json.dumps({name: _round(col[j]) for name, col in columns.items()}, ensure_ascii=False)
-                 for j in range(len(rows))]  # one per confirmed episode
+        extra = _json_objects(columns)
     return Episodes(
         row=rows, start=start_col, end=end_col, detected=first_conf, active=active, months=months,
         value=value * unit, baseline=baseline * unit, change=np.expm1(mean_dev), score=score, lost=lost * unit,
@@ -666,8 +820,22 @@ def detect_deviation(panel: Panel, params: DeviationParams, cache: FrameCache, r
     )
 
 
-def _round(v: float) -> float | None:
-    return None if v is None or not np.isfinite(v) else round(float(v), 4)
+def _json_objects(columns: dict[str, np.ndarray]) -> list[str]:
+    """One JSON object per row of the columns (numbers rounded to 4 decimals, null when not
+    finite), formatted column by column rather than row by row."""
+    parts = []
+    for k, (name, col) in enumerate(columns.items()):
+        col = np.asarray(col, dtype=np.float64)
+        finite = np.isfinite(col)
+        text = np.char.mod("%.15g", np.round(np.where(finite, col, 0.0), 4))
+        text = np.where(finite, text, "null")
+        parts.append(np.char.add(("{" if k == 0 else ", ") + json.dumps(name) + ": ", text))
+    if not parts:
+        return []
+    out = parts[0]
+    for part in parts[1:]:
+        out = np.char.add(out, part)
+    return [str(v) + "}" for v in out]
 
 
 def merge_overlapping(eps: Episodes) -> Episodes:
@@ -681,16 +849,20 @@ def merge_overlapping(eps: Episodes) -> Episodes:
     big = np.int64(10_000_000)
     running_end = np.maximum.accumulate(e.row * big + e.end) - e.row * big
     new = np.r_[True, (e.row[1:] != e.row[:-1]) | (e.start[1:] > running_end[:-1] + 1)]
-    group = np.cumsum(new) - 1
     first = np.flatnonzero(new)
     merged = e.take(first)
     merged.end = np.maximum.reduceat(e.end, first)
     merged.detected = np.minimum.reduceat(e.detected, first)
     merged.active = np.logical_or.reduceat(e.active, first)
-    reasons = [set() for _ in range(len(first))]
-    for g, r in zip(group, e.reasons):  # one per episode, not per enterprise
-        reasons[g].update(str(r).split(","))
-    merged.reasons = np.asarray([",".join(sorted(r)) for r in reasons], dtype=object)
+    # every reason code of a group, as a bit mask over the distinct codes (few), OR-ed per group
+    texts, of_episode = np.unique(e.reasons.astype(str), return_inverse=True)
+    codes = sorted({code for text in texts for code in text.split(",")})
+    bit = {code: 1 << i for i, code in enumerate(codes)}
+    text_mask = np.asarray([sum(bit[c] for c in set(text.split(","))) for text in texts], dtype=np.int64)
+    masks = np.bitwise_or.reduceat(text_mask[of_episode], first)
+    distinct, of_group = np.unique(masks, return_inverse=True)
+    labels = np.asarray([",".join(c for c in codes if m & bit[c]) for m in distinct], dtype=object)
+    merged.reasons = labels[of_group]
     return merged
 
 
@@ -907,16 +1079,28 @@ def industry_thresholds_fen(industry_codes: np.ndarray) -> np.ndarray:
 
 @dataclass
 class TrailingRevenue:
-    annual: np.ndarray  # annualised trailing-12-month revenue in fen (NaN: too little data)
-    threshold: np.ndarray  # per enterprise, fen
+    """Annualised trailing-12-month revenue (fen) of the enterprises that could come near their
+    threshold: ``annual[k]`` belongs to panel row ``rows[k]``; every other enterprise has none."""
+
+    annual: np.ndarray  # (len(rows) × months), NaN: too little data
+    threshold: np.ndarray  # per panel enterprise, fen (NaN: no threshold)
+    rows: np.ndarray  # sorted panel rows
+
+    def annual_at(self, panel_rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Trailing revenue of panel rows at month columns (element-wise; NaN where none)."""
+        if len(self.rows) == 0:
+            return np.full(len(panel_rows), np.nan)
+        pos = np.clip(np.searchsorted(self.rows, panel_rows), 0, len(self.rows) - 1)
+        return np.where(self.rows[pos] == panel_rows, self.annual[pos, cols], np.nan)
 
 
-def trailing_revenue(panel: Panel, min_coverage: float) -> TrailingRevenue:
+def trailing_revenue(panel: Panel, min_coverage: float, min_share: float = NEAR_THRESHOLD_SHARE) -> TrailingRevenue:
     """Trailing 12 months of revenue, annualised over the months reported.
 
     Quarterly filers (all their reports in March, June, September, December) are expected to report
     4 times a year, monthly filers 12 times; a window reporting less than ``min_coverage`` of that
-    gets NaN.
+    gets NaN. Only enterprises whose best month × 12 reaches ``min_share`` of their threshold (the
+    smallest ratio any threshold definition asks for) are computed: no trailing total can exceed it.
     """
     threshold = industry_thresholds_fen(panel.industry_code)
     x_all = panel.series["revenue"]
@@ -925,7 +1109,7 @@ def trailing_revenue(panel: Panel, min_coverage: float) -> TrailingRevenue:
     # any trailing-12-month total from above (monthly or quarterly filer alike)
     with np.errstate(invalid="ignore"):
         best = bn.nanmax(x_all, axis=1) if t else np.full(n_all, np.nan)
-        keep = np.flatnonzero(~np.isnan(threshold) & (12 * best >= NEAR_THRESHOLD_SHARE * threshold))
+        keep = np.flatnonzero(~np.isnan(threshold) & (12 * best >= min_share * threshold))
     x = x_all[keep]
     obs = ~np.isnan(x)
     n = len(keep)
@@ -944,16 +1128,16 @@ def trailing_revenue(panel: Panel, min_coverage: float) -> TrailingRevenue:
         with np.errstate(invalid="ignore", divide="ignore"):
             ann = sums * expected[:, None] / np.maximum(counts, 1)
         annual[:, 11:] = np.where(coverage >= min_coverage, ann, np.nan)
-    full = np.full((n_all, t), np.nan)
-    full[keep] = annual
-    return TrailingRevenue(full, threshold)
+    return TrailingRevenue(annual, threshold, keep)
 
 
 def detect_threshold(panel: Panel, params: ThresholdParams, trailing: TrailingRevenue,
                      inclusion: np.ndarray, reason: str) -> Episodes:
     """Trailing revenue near (``approaching``) or above (``above_unlisted``) the statistical threshold
     of the enterprise's industry while the enterprise is not yet in the survey list."""
-    annual, thr = trailing.annual, trailing.threshold
+    # only the enterprises that could come near their threshold are examined
+    sel = trailing.rows
+    annual, thr, inclusion = trailing.annual, trailing.threshold[sel], inclusion[sel]
     n, t = annual.shape
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = annual / thr[:, None]
@@ -983,16 +1167,17 @@ def detect_threshold(panel: Panel, params: ThresholdParams, trailing: TrailingRe
     if len(starts) == 0:
         return empty_episodes()
     r = hit[r]
-    rows = r[starts]
+    local = r[starts]
+    rows = sel[local]
     end_col = c[ends - 1]
-    value = annual[rows, end_col]
-    baseline = thr[rows]
-    ep_growth = growth[rows, end_col]
+    value = annual[local, end_col]
+    baseline = thr[local]
+    ep_growth = growth[local, end_col]
     return Episodes(
         row=rows, start=c[starts], end=end_col, detected=first_conf, active=end_col == t - 1,
         months=(ends - starts).astype(np.int64), value=value / 100, baseline=baseline / 100,
         change=ep_growth, score=np.full(len(rows), np.nan), lost=np.full(len(rows), np.nan),
         ratio=value / baseline, reasons=np.full(len(rows), reason, dtype=object), detail=[],
-        series_metric=np.full(len(rows), "revenue_ttm", dtype=object), series_values=annual[rows] / 100,
+        series_metric=np.full(len(rows), "revenue_ttm", dtype=object), series_values=annual[local] / 100,
         series_baseline=np.broadcast_to(baseline[:, None] / 100, (len(rows), t)).copy(),
     )

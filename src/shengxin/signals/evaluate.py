@@ -1,7 +1,7 @@
 """Precision and recall of every signal against the synthetic district's ground truth.
 
 ``shengxin synth`` writes ``truth/events.csv`` (uscc, event, start_month, end_month, magnitude,
-detail) and ``truth/distractors.csv``; each definition's ``evaluation.truth_event`` names the
+detail, evidence_months) and ``truth/distractors.csv``; each definition's ``evaluation.truth_event`` names the
 truth event it should find.
 
 **Matching rule.** A signal episode (enterprise, first month ``s0``, last month ``s1``) matches a
@@ -17,9 +17,13 @@ episodes; recall = truth events matched by at least one episode / observable tru
 * deviation signals (revenue, tax, headcount): the enterprise reports the metric(s) regularly
   (at least ``min_reported_share`` of the months between its first and last report — quarterly
   filers are not), the event starts late enough in the window for a baseline to exist
-  (``baseline_lag_months + min_baseline_months - 1`` months after the window start) and at
+  (``baseline_lag_months + min_baseline_months - 1`` months after the window start), at
   least ``min_months`` of its months inside the window were reported (for a signal with
-  alternatives: under any of them);
+  alternatives: under any of them) and the truth states at least ``min_months`` *evidence
+  months* (the ``evidence_months`` column: months delivered and really standing clearly below
+  the enterprise's level, see ``shengxin.synth.realised``) — the issue's "sustained drops and
+  layoffs with at least two months of evidence". Events the truth lists with fewer evidence
+  months still make a signal on them correct; they only do not count for recall;
 * ``reached_threshold``: revenue-based scopes only (a qualification scope shows in no delivered
   file), the enterprise's industry has a revenue threshold, and a trailing-12-month revenue
   exists in the 12 months before the event;
@@ -36,7 +40,7 @@ errors but unlabelled drops in the synthetic data, reported separately and never
 
 The naive rule — "this month's revenue (tax) is at least 30 % below the same month last year" —
 runs over every enterprise and month in the same evaluation; each alarm is matched like an
-episode of one month.
+episode of one month, and its recall is counted over the same observable events as the detector's.
 """
 
 from __future__ import annotations
@@ -60,7 +64,9 @@ from shengxin.signals.catalogue import (
 from shengxin.signals.detect import DetectionResult
 from shengxin.signals.inputs import Panel, parse_month
 
-TRUTH_COLUMNS = ("uscc", "event", "start_month", "end_month", "magnitude", "detail")
+TRUTH_COLUMNS = ("uscc", "event", "start_month", "end_month", "magnitude", "detail", "evidence_months")
+#: Files written before the truth stated its evidence months.
+LEGACY_TRUTH_COLUMNS = TRUTH_COLUMNS[:-1]
 DISTRACTOR_COLUMNS = ("uscc", "kind", "series", "start_month", "end_month", "detail")
 #: The issue's targets: sustained drops and layoffs with at least two months of evidence.
 TARGETS = {"revenue_drop": (0.90, 0.80), "tax_drop": (0.90, 0.80), "layoff": (0.90, 0.80)}
@@ -75,22 +81,28 @@ class Truth:
     start: np.ndarray  # datetime64[M]
     end: np.ndarray
     detail: np.ndarray
+    evidence: np.ndarray  # evidence months stated by the truth; -1 when it states none
 
     def of(self, event: str) -> Truth:
-        m = self.event == event
-        return Truth(self.uscc[m], self.event[m], self.start[m], self.end[m], self.detail[m])
+        return self.take(self.event == event)
+
+    def take(self, m: np.ndarray) -> Truth:
+        return Truth(self.uscc[m], self.event[m], self.start[m], self.end[m], self.detail[m], self.evidence[m])
 
     def __len__(self) -> int:
         return len(self.uscc)
 
 
-def _read_csv(path: Path, columns: tuple[str, ...], month_fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _read_csv(path: Path, columns: tuple[str, ...], month_fields: tuple[str, ...],
+              legacy: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise NotFound("ground-truth file not found; point --truth at the folder `shengxin synth` wrote "
                        "(it holds truth/events.csv) or at its truth/ folder", where=str(path)) from None
     rows = list(csv.reader(text.splitlines()))
+    if rows and legacy is not None and tuple(rows[0]) == legacy:
+        columns = legacy
     if not rows or tuple(rows[0]) != columns:
         raise InvalidInput(f"header must be {','.join(columns)}", where=f"{path.name}: line 1")
     out: dict[str, list] = {c: [] for c in columns}
@@ -121,9 +133,18 @@ def truth_folder(path: Path) -> Path:
 
 def read_truth(path: Path) -> Truth:
     folder = truth_folder(path)
-    data = _read_csv(folder / "events.csv", TRUTH_COLUMNS, ("start_month", "end_month"))
+    data = _read_csv(folder / "events.csv", TRUTH_COLUMNS, ("start_month", "end_month"), LEGACY_TRUTH_COLUMNS)
+    raw = data.get("evidence_months", np.full(len(data["uscc"]), "", dtype=object))
+    evidence = np.full(len(raw), -1, dtype=np.int64)
+    for i, v in enumerate(raw):  # one pass over the truth rows (thousands), once per evaluation
+        if v not in ("", None):
+            try:
+                evidence[i] = int(v)
+            except ValueError:
+                raise InvalidInput(f"evidence_months must be a whole number or empty (got {v!r})",
+                                   where=f"events.csv: line {i + 2}, evidence_months") from None
     return Truth(data["uscc"].astype(str), data["event"].astype(str), data["start_month"], data["end_month"],
-                 data["detail"].astype(str))
+                 data["detail"].astype(str), evidence)
 
 
 def read_distractors(path: Path) -> dict[str, np.ndarray] | None:
@@ -186,7 +207,8 @@ def observable(definition: SignalDefinition, truth: Truth, result: DetectionResu
         csum = np.concatenate([np.zeros((panel.n, 1), dtype=np.int64), np.cumsum(usable, axis=1)], axis=1)
         r = np.maximum(rows, 0)
         reported = csum[r, np.clip(col1, 0, panel.t - 1) + 1] - csum[r, np.clip(col0, 0, panel.t - 1)]
-        return ok & regular[r] & (reported >= p.min_months)
+        stated = (truth.evidence < 0) | (truth.evidence >= p.min_months)  # the truth's own evidence months
+        return ok & regular[r] & (reported >= p.min_months) & stated
 
     if isinstance(params, DeviationParams):
         return deviation_observable(params)
@@ -206,7 +228,7 @@ def observable(definition: SignalDefinition, truth: Truth, result: DetectionResu
         for k in range(1, 13):  # the 12 months before the event
             c = col0 - k
             valid = (c >= 0) & (c < panel.t) & inside
-            seen |= valid & ~np.isnan(trailing.annual[r, np.clip(c, 0, panel.t - 1)])
+            seen |= valid & ~np.isnan(trailing.annual_at(r, np.clip(c, 0, panel.t - 1)))
         return inside & has_thr & revenue_based & seen
     if isinstance(params, RelocationParams):
         return (rows >= 0) & (col1 >= 0) & (col0 < panel.t)
@@ -248,7 +270,7 @@ def _scored_signals(definition: SignalDefinition, starts: np.ndarray, panel: Pan
     return np.ones(len(starts), dtype=bool)
 
 
-def _naive(panel: Panel, metric: str, truth: Truth, tol: int) -> dict:
+def _naive(panel: Panel, metric: str, truth: Truth, observable_truth: Truth, tol: int) -> dict:
     x = panel.series[metric]
     alarm = np.zeros_like(x, dtype=bool)
     if panel.t > 12:
@@ -258,13 +280,14 @@ def _naive(panel: Panel, metric: str, truth: Truth, tol: int) -> dict:
     r, c = np.nonzero(alarm)
     uscc = panel.uscc[r].astype(str)
     months = panel.months[c]
-    sig_m, truth_m = _match(uscc, months, months, truth, tol, False)
+    sig_m, _ = _match(uscc, months, months, truth, tol, False)
+    _, truth_m = _match(uscc, months, months, observable_truth, tol, False)
     alarms = len(r)
     return {
         "alarms": alarms, "matched_alarms": int(sig_m.sum()),
         "precision": round(float(sig_m.mean()), 4) if alarms else None,
-        "truth_events": len(truth), "recalled": int(truth_m.sum()),
-        "recall": round(float(truth_m.mean()), 4) if len(truth) else None,
+        "truth_events": len(truth), "observable_truth_events": len(observable_truth), "recalled": int(truth_m.sum()),
+        "recall": round(float(truth_m.mean()), 4) if len(observable_truth) else None,
     }
 
 
@@ -285,6 +308,7 @@ def evaluate(result: DetectionResult, catalogue: Catalogue, truth: Truth,
                           "tolerance_months (before the event only for before_only signals)"),
         "signals": {}, "naive": {},
     }
+    observable_of: dict[str, tuple[Truth, Truth]] = {}
     for definition in catalogue:
         event = definition.evaluation.truth_event
         if not event:
@@ -294,7 +318,7 @@ def evaluate(result: DetectionResult, catalogue: Catalogue, truth: Truth,
         t = truth.of(event)
         obs = observable(definition, t, result)
         scored = _scored_signals(definition, start[m], panel)
-        t_obs = Truth(t.uscc[obs], t.event[obs], t.start[obs], t.end[obs], t.detail[obs])
+        t_obs = t.take(obs)
         sig_m, _ = _match(uscc[m][scored], start[m][scored], end[m][scored], t, tol, definition.evaluation.before_only)
         _, truth_m = _match(uscc[m], start[m], end[m], t_obs, tol, definition.evaluation.before_only)
         n_sig = int(scored.sum())
@@ -325,10 +349,12 @@ def evaluate(result: DetectionResult, catalogue: Catalogue, truth: Truth,
                 by_kind[str(kind)] = len(unmatched & firms)
             entry["false_alarms_on_distractor_enterprises"] = by_kind
         report["signals"][definition.id] = entry
+        observable_of.setdefault(event, (t, t_obs))
     for event, metric in METRIC_OF_EVENT.items():
-        t = truth.of(event)
+        # scored like the detector: precision against every truth event, recall over the observable ones
+        t, t_obs = observable_of.get(event, (truth.of(event), truth.of(event)))
         report["naive"][metric] = {"rule": f"{metric} this month ≤ 70% of the same month last year",
-                                   **_naive(panel, metric, t, 2)}
+                                   **_naive(panel, metric, t, t_obs, 2)}
     return report
 
 

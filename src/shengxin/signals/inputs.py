@@ -115,6 +115,22 @@ def connect(source: InputSource) -> duckdb.DuckDBPyConnection:
     return con
 
 
+class SeriesMap(dict):
+    """Metric -> (enterprises × months) matrix; a derived metric (``DERIVED_METRICS``, e.g. the tax
+    rate) is computed from its parts the first time it is read, so runs that never use it never
+    pay for it."""
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name not in DERIVED_METRICS:
+            raise KeyError(name)
+        num, den = DERIVED_METRICS[name]
+        a, b = self[num], self[den]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where((a > 0) & (b > 0), a / b, np.nan)
+        self[name] = value
+        return value
+
+
 @dataclass
 class Panel:
     """Enterprises (sorted by USCC) × months (ending at the as-of month) and their monthly series."""
@@ -127,7 +143,7 @@ class Panel:
     industry_code: np.ndarray
     status: np.ndarray
     status_changed_on: np.ndarray  # datetime64[D], NaT when unknown
-    series: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> float64 (N × T), NaN missing
+    series: dict[str, np.ndarray] = field(default_factory=SeriesMap)  # metric -> float64 (N × T), NaN missing
 
     @property
     def n(self) -> int:
@@ -219,20 +235,15 @@ def load_panel(con: duckdb.DuckDBPyConnection, as_of: np.datetime64, months: int
                                high=_date_literal(last_date)))
         )
         data = con.sql(query.sql("duckdb")).to_arrow_table()
-        rows = data.column("i").to_numpy()
-        cols_idx = data.column("t").to_numpy()
+        flat = data.column("i").to_numpy().astype(np.int64) * panel.t + data.column("t").to_numpy()
         for metric in table_metrics:
             matrix = np.full((panel.n, panel.t), np.nan)
-            matrix[rows, cols_idx] = data.column(metric).fill_null(np.nan).to_numpy()
+            matrix.ravel()[flat] = data.column(metric).fill_null(np.nan).to_numpy()
             panel.series[metric] = matrix
     for metric in wanted:
-        panel.series.setdefault(metric, np.full((panel.n, panel.t), np.nan))
-    for name, (num, den) in DERIVED_METRICS.items():
-        if num in panel.series and den in panel.series:
-            a, b = panel.series[num], panel.series[den]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                panel.series[name] = np.where((a > 0) & (b > 0), a / b, np.nan)
-    return panel
+        if metric not in panel.series:
+            panel.series[metric] = np.full((panel.n, panel.t), np.nan)
+    return panel  # derived metrics (DERIVED_METRICS) are computed when first read (SeriesMap)
 
 
 def load_events(con: duckdb.DuckDBPyConnection, table: str, date_field: str, fields: list[str],

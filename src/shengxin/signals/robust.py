@@ -52,19 +52,20 @@ def previous_observed(observed: np.ndarray) -> np.ndarray:
     return prev
 
 
-def robust_scale(residual: np.ndarray, floor: float) -> np.ndarray:
+def robust_scale(residual: np.ndarray, floor: float, counts: bool = False):
     """Per-row noise level (log units) from month-to-month differences: 1.4826·median|Δ|/√2.
 
     Differences are taken between consecutive months (a pair with a missing month is skipped); a
     level shift moves one difference only and a one-off dip two, so the estimate is robust to the
     very events the signals look for. Rows with fewer than three differences get NaN; the result
-    is never below ``floor``.
+    is never below ``floor``. With ``counts`` the number of changes per row is returned too.
     """
     diffs = np.abs(np.diff(residual, axis=1))
     count = np.sum(~np.isnan(diffs), axis=1)
     scale = MAD_TO_SD * nanmedian_rows(diffs) / np.sqrt(2.0)
     scale[count < 3] = np.nan
-    return np.maximum(scale, floor)
+    scale = np.maximum(scale, floor)
+    return (scale, count) if counts else scale
 
 
 def group_column_medians(values: np.ndarray, groups: np.ndarray, eligible: np.ndarray,

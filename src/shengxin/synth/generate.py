@@ -25,7 +25,7 @@ import pyarrow as pa
 from shengxin.config import DEFAULT_DISTRICT_FILE
 from shengxin.reference.district import load_district
 from shengxin.synth import events as ev
-from shengxin.synth import lists
+from shengxin.synth import lists, realised
 from shengxin.synth.calendar import Timeline, month_text, parse_month, spring_festival_month, year_of
 from shengxin.synth.defects import Defect, FileSpec, defect_count, inject
 from shengxin.synth.events import plan_events
@@ -149,7 +149,7 @@ DELIVERIES = {
         amounts=("罚款金额(元)",), required=("处罚机关",)),
 }
 
-EVENT_COLUMNS = ["uscc", "event", "start_month", "end_month", "magnitude", "detail"]
+EVENT_COLUMNS = ["uscc", "event", "start_month", "end_month", "magnitude", "detail", "evidence_months"]
 DISTRACTOR_COLUMNS = ["uscc", "kind", "series", "start_month", "end_month", "detail"]
 DEFECT_COLUMNS = ["file", "row", "field", "defect"]
 
@@ -202,11 +202,17 @@ def generate(config: SynthConfig, out: Path, progress: Progress | None = None) -
     years = len(timeline.revenue_years)
     annual = np.zeros((n, years))
     december = np.zeros((n, years), dtype=np.int64)
+    evidence = {m: np.zeros(n, dtype=np.int64) for m in ("revenue", "tax", "headcount")}
+    realised_drops: dict[str, list] = {"revenue": [], "tax": []}
     for b, lo in enumerate(blocks):
         hi = min(n, lo + BLOCK)
         chunk = gen.simulate(lo, hi, _rng(seed, _SERIES, b))
         annual[lo:hi] = chunk.annual_revenue
         december[lo:hi] = chunk.december_employees
+        for metric, months in chunk.evidence.items():
+            evidence[metric][lo:hi] = months
+        for metric, runs in chunk.realised_drops.items():
+            realised_drops[metric].append(runs)
         for s, (delivery, table, writer) in enumerate(
             ((d_tax, chunk.tax, w_tax), (d_social, chunk.social, w_social), (d_elec, chunk.electricity, w_elec))
         ):
@@ -268,7 +274,8 @@ def generate(config: SynthConfig, out: Path, progress: Progress | None = None) -
 
     # ---- truth -------------------------------------------------------------------------------
     progress.start("truth", "真值与清单 truth and manifest", 4)
-    truth_events = _plan_events_table(pop, plan, timeline) + list_events
+    truth_events = (_plan_events_table(pop, plan, timeline, evidence) + _realised_events(realised_drops)
+                    + list_events)
     events_table = _events_table(pop, truth_events)
     distractor_table = _distractors_table(pop, plan, timeline)
     defects.sort(key=lambda d: (d[0], d[1]))
@@ -296,29 +303,49 @@ def generate(config: SynthConfig, out: Path, progress: Progress | None = None) -
 # ------------------------------------------------------------------------------ truth tables
 
 
-def _plan_events_table(pop, plan: ev.EventPlan, tl: Timeline) -> list[lists.TruthEvent]:
+def _plan_events_table(pop, plan: ev.EventPlan, tl: Timeline,
+                       evidence: dict[str, np.ndarray]) -> list[lists.TruthEvent]:
     out = []
     kind = plan.kind
 
-    def make(mask, name, magnitude, detail):
+    def make(mask, name, magnitude, detail, months=None):
         idx = np.flatnonzero(mask)
-        out.append(lists.TruthEvent(idx, name, plan.start[idx], plan.end[idx], magnitude[idx], detail(idx)))
+        out.append(lists.TruthEvent(idx, name, plan.start[idx], plan.end[idx], magnitude[idx], detail(idx),
+                                    None if months is None else months[idx]))
 
     def span(idx):
         return np.where(plan.persistent[idx], "until the as-of month", "then back to its level")
 
     make(kind == ev.REVENUE_DROP, "sustained_revenue_drop", plan.magnitude,
-         lambda i: np.char.add("revenue below its level, ", span(i)))
+         lambda i: np.char.add("revenue below its level, ", span(i)), evidence["revenue"])
     make(np.isin(kind, [ev.REVENUE_DROP, ev.TAX_DROP]), "sustained_tax_drop", plan.tax_magnitude,
          lambda i: np.where(kind[i] == ev.TAX_DROP, "tax down while revenue holds, ", "tax down with revenue, ")
-         .astype(object) + span(i).astype(object))
+         .astype(object) + span(i).astype(object), evidence["tax"])
     level = np.round(pop.employees * pop.coverage * np.exp(0.5 * pop.growth * (plan.start - tl.as_of) / 12))
     make(kind == ev.LAYOFF, "layoff", plan.magnitude,
          lambda i: np.asarray([f"insured headcount about {int(h)} -> {int(round(h * (1 - m)))}"
-                               for h, m in zip(level[i], plan.magnitude[i])], dtype=str))
+                               for h, m in zip(level[i], plan.magnitude[i])], dtype=str), evidence["headcount"])
     make(kind == ev.RELOCATION, "relocation_out", plan.magnitude,
          lambda i: np.asarray([f"to town {t}; registry status {s}"
                                for t, s in zip(plan.relocation_town[i], pop.status[i])], dtype=str))
+    return out
+
+
+def _realised_events(drops: dict[str, list]) -> list[lists.TruthEvent]:
+    """Sustained drops the noise made in the realised series (``synth/realised.py``), as truth events."""
+    out = []
+    for metric, event in (("revenue", "sustained_revenue_drop"), ("tax", "sustained_tax_drop")):
+        runs = drops[metric]
+        if not runs:
+            continue
+        cat = lambda name: np.concatenate([getattr(r, name) for r in runs])  # noqa: E731
+        rows = cat("row")
+        out.append(lists.TruthEvent(
+            rows, event, cat("start"), cat("end"), cat("shortfall"),
+            np.full(len(rows), f"realised in the series: {metric} at least "
+                               f"{realised.DROP_SHARE:.0%} below its level for {realised.DROP_MONTHS}+ months, "
+                               "no planted cause"),
+            cat("evidence")))
     return out
 
 
@@ -329,6 +356,8 @@ def _events_table(pop, events: list[lists.TruthEvent]) -> pa.Table:
     end = np.concatenate([e.end for e in events]).astype(np.int64)
     magnitude = np.concatenate([e.magnitude for e in events]).astype(np.float64)
     detail = np.concatenate([np.asarray(e.detail, dtype=str) for e in events])
+    evidence = np.concatenate([np.full(len(e.index), -1, dtype=np.int64) if e.evidence_months is None
+                               else np.asarray(e.evidence_months, dtype=np.int64) for e in events])
     uscc = pop.uscc[idx]
     order = np.lexsort((name, start, uscc))
     mag_text = np.where(np.isnan(magnitude), "", np.char.mod("%.4f", np.nan_to_num(magnitude)))
@@ -337,7 +366,8 @@ def _events_table(pop, events: list[lists.TruthEvent]) -> pa.Table:
     months = month_texts
     return pa.table(
         [pa.array(uscc[order]), pa.array(name[order]), pa.array(months(start[order])),
-         pa.array(months(end[order])), pa.array(mag_text[order]), pa.array(detail[order])],
+         pa.array(months(end[order])), pa.array(mag_text[order]), pa.array(detail[order]),
+         pa.array(np.where(evidence[order] < 0, "", evidence[order].astype(str)))],
         names=EVENT_COLUMNS,
     )
 

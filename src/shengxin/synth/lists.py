@@ -50,6 +50,8 @@ class TruthEvent:
     end: np.ndarray
     magnitude: np.ndarray  # float, NaN when not applicable
     detail: np.ndarray  # str
+    #: deviation events: months of the event delivered and visibly below the level (``realised.py``)
+    evidence_months: np.ndarray | None = None
 
 
 @dataclass

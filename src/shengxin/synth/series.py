@@ -10,7 +10,9 @@ Tax is revenue × the firm's effective rate (with its own noise); small-scale VA
 quarterly and pay nothing on quarterly sales up to 300,000 元. Headcount follows revenue growth with
 elasticity 0.5 and a slow random walk; electricity follows activity, the Hangzhou climate and the
 days in the month. Each source then loses random rows, planned gaps and months outside the
-enterprise's life, and only months inside the window are delivered.
+enterprise's life, and only months inside the window are delivered. From the same matrices the
+block also reports the truth the realised series hold (``realised.py``): each planted drop's and
+layoff's evidence months, and the sustained drops the noise made.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from shengxin.synth import events as ev
+from shengxin.synth import realised
 from shengxin.synth.calendar import (
     Timeline,
     days_in_month,
@@ -91,6 +94,10 @@ class Chunk:
     electricity: pa.Table
     annual_revenue: np.ndarray  # (enterprises × revenue years), 元, true revenue
     december_employees: np.ndarray  # (enterprises × revenue years), 0 when not active in December
+    #: per enterprise of the block: evidence months of its planted revenue / tax / headcount event
+    evidence: dict[str, np.ndarray] | None = None
+    #: realised drops the noise made, per metric (rows are enterprise indexes, months horizon columns)
+    realised_drops: dict[str, realised.Runs] | None = None
 
 
 class SeriesGenerator:
@@ -216,6 +223,9 @@ class SeriesGenerator:
         social_rows = present(active & (insured > 0), "social_insurance", ev.GAP_SOCIAL)
         elec_rows = present(electricity > 0, "electricity", ev.GAP_ELECTRICITY)
 
+        evidence, drops = self._realised(
+            idx, kind, active, ramp, trend, sector, revenue, tax, insured, tax_rows, social_rows)
+
         w = slice(self.offset, h)
         return Chunk(
             tax=self._tax_table(lo, tax_rows[:, w], rep_revenue[:, w], rep_tax[:, w]),
@@ -225,7 +235,50 @@ class SeriesGenerator:
                                    self.month_dash, int_text),
             annual_revenue=annual,
             december_employees=december,
+            evidence=evidence,
+            realised_drops=drops,
         )
+
+    def _realised(self, idx, kind, active, ramp, trend, sector, revenue, tax, insured, tax_rows, social_rows):
+        """Evidence months of the planted events and the drops the noise made (``realised.py``).
+
+        Only monthly tax filers' revenue and tax are read (a quarterly row shows no month), and a
+        relocating firm's fade is its relocation, not a drop."""
+        pop, plan, tl = self.pop, self.plan, self.timeline
+        first = self.offset
+        expected = pop.revenue[idx, None] * 1e4 / 12.0 * self.season.revenue[sector] * trend * ramp
+        monthly = ~pop.quarterly_tax[idx]
+        lq_rev = realised.log_ratio(revenue, expected, active & monthly[:, None])
+        lq_tax = realised.log_ratio(tax, expected * pop.tax_rate[idx, None], active & monthly[:, None])
+        lq_head = np.log(np.where(active & (insured > 0), insured, np.nan))
+        start = plan.start[idx] - tl.start
+        end = plan.end[idx] - tl.start
+        evidence = {}
+        for metric, lq, rows_ok, kinds, share in (
+            ("revenue", lq_rev, tax_rows, (ev.REVENUE_DROP,), realised.EVIDENCE_SHARE),
+            ("tax", lq_tax, tax_rows, (ev.REVENUE_DROP, ev.TAX_DROP), realised.EVIDENCE_SHARE),
+            ("headcount", lq_head, social_rows, (ev.LAYOFF,), realised.HEADCOUNT_EVIDENCE_SHARE),
+        ):
+            out = np.zeros(len(idx), dtype=np.int64)
+            r = np.flatnonzero(np.isin(kind, kinds))
+            out[r] = realised.evidence_months(lq, rows_ok, r, start[r], end[r], first, share)
+            evidence[metric] = out
+        moving = kind == ev.RELOCATION
+        established = pop.founded_month[idx] - tl.start + realised.MIN_AGE_MONTHS
+        drops = {
+            "revenue": realised.drop_runs(lq_rev, first, moving | (kind == ev.REVENUE_DROP), established),
+            "tax": realised.drop_runs(lq_tax, first, moving | np.isin(kind, [ev.REVENUE_DROP, ev.TAX_DROP]),
+                                      established),
+        }
+        for metric, runs in drops.items():
+            rows_ok = tax_rows
+            runs.evidence = realised.evidence_months(
+                lq_rev if metric == "revenue" else lq_tax, rows_ok, runs.row, runs.start, runs.end, first,
+                realised.EVIDENCE_SHARE)
+            runs.row = idx[runs.row]
+            runs.start = runs.start + tl.start
+            runs.end = runs.end + tl.start
+        return evidence, drops
 
     def _tax_table(self, lo, rows, revenue, tax) -> pa.Table:
         r, c = np.nonzero(rows)
