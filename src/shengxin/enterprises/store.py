@@ -17,16 +17,30 @@ delivery has filled it yet), plus the derived views:
 
 Rule: a connection reads one snapshot from start to end; a later ingest publishes a new snapshot
 and never changes the files this connection reads.
+
+One enterprise's rows (a portrait, a single-enterprise re-match) are better read without views::
+
+    from shengxin.enterprises.store import current_snapshot, enterprise_rows
+    rows = enterprise_rows(current_snapshot(), "91330110MA2H8K9X1F", ["enterprises", "monthly_tax"])
+
+The hub writes every segment sorted by ``uscc`` in small row groups, so this decodes only the row
+groups whose ``uscc`` statistics contain the code (a few kilobytes per table) instead of scanning
+whole tables.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
@@ -178,6 +192,78 @@ def open_current(analytic_dir: Path | None = None, *, require: bool = False) -> 
     if snapshot is None and require:
         raise NotFound("分析库中还没有企业数据：请先运行 shengxin ingest 导入部门数据")
     return open_snapshot(snapshot, analytic_dir=analytic_dir)
+
+
+# ----------------------------------------------------------------------------- one enterprise
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A segment file's footer and the ``uscc`` range of each of its row groups."""
+
+    file: pq.ParquetFile
+    columns: frozenset[str]
+    ranges: tuple[tuple[str | None, str | None], ...]  # (min, max); (None, None) when unknown
+
+    def groups_for(self, uscc: str) -> list[int]:
+        return [i for i, (lo, hi) in enumerate(self.ranges) if lo is None or hi is None or lo <= uscc <= hi]
+
+
+@lru_cache(maxsize=512)
+def _segment(path: str, mtime_ns: int, size: int) -> _Segment:
+    """Open a segment once per process (segments never change; a rewrite is a new file)."""
+    handle = pq.ParquetFile(path, memory_map=True)
+    meta = handle.metadata
+    names = handle.schema_arrow.names
+    ranges: list[tuple[str | None, str | None]] = []
+    idx = names.index("uscc") if "uscc" in names else -1
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(idx).statistics if idx >= 0 else None
+        if stats is not None and stats.has_min_max:
+            ranges.append((stats.min, stats.max))
+        else:
+            ranges.append((None, None))
+    return _Segment(handle, frozenset(names), tuple(ranges))
+
+
+def _open_segment(path: Path) -> _Segment:
+    st = os.stat(path)
+    return _segment(str(path), st.st_mtime_ns, st.st_size)
+
+
+def segment_rows(path: Path, uscc: str, columns: list[str]) -> pa.Table:
+    """The rows of one Parquet file whose ``uscc`` is the code, reading only the row groups whose
+    statistics can hold it (every row group when the file has none). Missing columns are absent."""
+    seg = _open_segment(path)
+    present = [n for n in columns if n in seg.columns]
+    groups = seg.groups_for(uscc)
+    if not groups:
+        return seg.file.schema_arrow.empty_table().select(present)
+    got = seg.file.read_row_groups(groups, columns=present, use_threads=False)
+    return got.filter(pc.equal(got.column("uscc"), pa.scalar(uscc, got.schema.field("uscc").type)))
+
+
+def enterprise_rows(snapshot: Snapshot | None, uscc: str, tables: Iterable[str] | None = None, *,
+                    lineage: bool = False, skip: Iterable[str] = ()) -> dict[str, list[dict]]:
+    """One enterprise's rows of the canonical ``tables`` (default: all) in ``snapshot``, without
+    the fields named in ``skip``.
+
+    Rule: the rows are those ``SELECT <fields> FROM <table> WHERE uscc = ?`` returns on
+    :func:`open_snapshot` (same values and Python types; a column a segment lacks is ``None``),
+    but only row groups whose ``uscc`` min/max statistics contain the code are decoded.
+    """
+    defs = load_tables()
+    skip = frozenset(skip)
+    out: dict[str, list[dict]] = {}
+    for name in (tables if tables is not None else defs):
+        names = [n for n in defs[name].field_names if n not in skip]
+        names += [n for n, _ in LINEAGE_FIELDS] if lineage else []
+        rows: list[dict] = []
+        for path in (snapshot.table_files(name) if snapshot else []):
+            for r in segment_rows(path, uscc, names).to_pylist():
+                rows.append({n: r.get(n) for n in names})
+        out[name] = rows
+    return out
 
 
 def run_report(run_id: str, analytic_dir: Path | None = None) -> dict:

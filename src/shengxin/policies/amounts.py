@@ -767,12 +767,16 @@ def scaled_int(value: Fraction, scale: int) -> int:
 class VectorAmount:
     """Evaluates an amount over many enterprises at once with exact integers.
 
-    Every intermediate value is held as Python integers (NumPy object arrays) scaled by
-    ``10^scale`` where ``scale`` is :func:`scale_of` the formula, so no value is ever rounded
-    before the final floor to whole fen. ``values(node)`` gives ``(ints scaled by 10^s, unknown
-    flags, s)`` of a numeric engine node; ``condition(node)`` gives 0/1/2 codes (false, unknown,
-    true) of a boolean node.
+    Every intermediate value is an integer scaled by ``10^scale`` where ``scale`` is
+    :func:`scale_of` the formula, so no value is ever rounded before the final floor to whole fen.
+    The integers are NumPy ``int64`` when a bound computed from the batch's actual values
+    (:meth:`bound`) shows that no intermediate value can exceed 2^62, and Python integers (object
+    arrays) otherwise — the same exact result, the first without a Python-level step per row.
+    ``values(node)`` gives ``(ints scaled by 10^s, unknown flags, s)`` of a numeric engine node;
+    ``condition(node)`` gives 0/1/2 codes (false, unknown, true) of a boolean node.
     """
+
+    LIMIT = 2**62
 
     def __init__(self, amount: Amount, values, condition):
         import numpy as np
@@ -785,18 +789,66 @@ class VectorAmount:
 
     def run(self, n: int):
         """``(scaled ints, unknown flags)`` of the whole formula for ``n`` rows."""
+        self.dtype = self.np.int64 if n and self.bound(self.amount) < self.LIMIT else object
         return self._eval(self.amount, n)
+
+    def _maxabs(self, node: ir.Node) -> tuple[int, int]:
+        ints, _, s = self.values(node)
+        return (max(abs(int(ints.max())), abs(int(ints.min()))) if len(ints) else 0), s
+
+    def bound(self, a: Amount) -> int:
+        """An upper bound of the absolute value of every intermediate integer of ``a``."""
+        S = self.scale
+        if isinstance(a, Fixed):
+            return abs(scaled_int(a.fen, S))
+        if isinstance(a, Rate):
+            m, s = self._maxabs(a.base)
+            vs = _value_scale(a.base)
+            factor = abs(int(Fraction(a.rate) * 10**S / 10**vs))
+            return max(m * 10 ** (vs - s), m * 10 ** (vs - s) * factor, factor)
+        if isinstance(a, PerUnit):
+            m, s = self._maxabs(a.units)
+            factor = abs(int(Fraction(a.unit_fen) * 10**S / 10 ** (0 if a.per is not None else s)))
+            return max(m, int(a.per or 0) * 10**s) * max(factor, 1)
+        if isinstance(a, (BandTiers, Choose)):
+            parts = list(a.parts) if isinstance(a, BandTiers) else [p for _, p in a.cases]
+            if isinstance(a, Choose) and a.otherwise is not None:
+                parts.append(a.otherwise)
+            return max([self.bound(p) for p in parts] + [0])
+        if isinstance(a, ProgressiveTiers):
+            m, s = self._maxabs(a.by)
+            total = 0
+            for (lo, hi), rate in zip(a.bounds, a.rates):
+                edge = max(abs(scaled_int(lo, s)), abs(scaled_int(hi, s)) if hi is not None else 0)
+                total += (m + edge) * max(abs(int(Fraction(rate) * 10**S / 10**s)), 1)
+            return max(total, m + sum(abs(scaled_int(lo, s)) for lo, _ in a.bounds))
+        if isinstance(a, Sum):
+            return sum(self.bound(p) for p in a.parts)
+        if isinstance(a, When):
+            return self.bound(a.inner)
+        if isinstance(a, Clamp):
+            return max(self.bound(a.inner), *(abs(scaled_int(x, S)) for x in (a.high, a.low) if x is not None))
+        if isinstance(a, Round):
+            u = abs(scaled_int(a.unit, S))
+            return 2 * self.bound(a.inner) + 2 * u
+        if isinstance(a, Expr):
+            m, s = self._maxabs(a.node)
+            return m * 10 ** (S - s)
+        raise TypeError(type(a).__name__)
+
+    def _ints(self, ints):
+        return ints.astype(self.dtype, copy=False)
 
     def _const(self, q: Fraction, n: int):
         np = self.np
-        out = np.empty(n, dtype=object)
+        out = np.empty(n, dtype=self.dtype)
         out[:] = scaled_int(q, self.scale)
         return out, np.zeros(n, dtype=bool)
 
     def _value(self, node: ir.Node, target_scale: int):
         """A value column rescaled to ``10^target_scale`` (``target_scale`` ≥ its own scale)."""
         ints, unknown, s = self.values(node)
-        return ints * (10 ** (target_scale - s)), unknown
+        return self._ints(ints) * (10 ** (target_scale - s)), unknown
 
     def _eval(self, a: Amount, n: int):
         np = self.np
@@ -809,6 +861,7 @@ class VectorAmount:
             return base * int(factor), unknown
         if isinstance(a, PerUnit):
             units, unknown, s = self.values(a.units)
+            units = self._ints(units)
             if a.per is not None:
                 units = units // (int(a.per) * 10**s)
                 s = 0
@@ -831,7 +884,8 @@ class VectorAmount:
             return out, unknown
         if isinstance(a, ProgressiveTiers):
             by, unknown, s = self.values(a.by)
-            total = np.zeros(n, dtype=object)
+            by = self._ints(by)
+            total = np.zeros(n, dtype=self.dtype)
             for (lo, hi), rate in zip(a.bounds, a.rates):
                 top = by if hi is None else np.minimum(by, scaled_int(hi, s))
                 inside = np.maximum(top - scaled_int(lo, s), 0)
@@ -872,6 +926,13 @@ class VectorAmount:
 
 def final_vector(scaled, unknown, scale: int, caps: Caps, paid_total=None, paid_year=None):
     """Whole fen (floor), never negative, within the caps; ``None`` where unknown (an object array)."""
+    out = final_fen(scaled, scale, caps, paid_total, paid_year).astype(object)
+    out[unknown] = None
+    return out
+
+
+def final_fen(scaled, scale: int, caps: Caps, paid_total=None, paid_year=None):
+    """Whole fen (floor), never negative, within the caps (rows with unknown amounts included)."""
     import numpy as np
 
     fen = scaled // (10**scale)
@@ -882,6 +943,4 @@ def final_vector(scaled, unknown, scale: int, caps: Caps, paid_total=None, paid_
     if caps.per_year is not None:
         left = caps.per_year - (paid_year if paid_year is not None else 0)
         fen = np.minimum(fen, np.maximum(left, 0))
-    out = fen.astype(object)
-    out[unknown] = None
-    return out
+    return fen

@@ -52,6 +52,29 @@ def _not(value: bool | None) -> bool | None:
     return None if value is None else not value
 
 
+_MISSING = object()
+#: id of a node object → (the object, the canonical object equal to it). Hashing a node hashes its
+#: whole tree; compiled policies live in process-wide caches and ask for the same node objects in
+#: every evaluation, so each object is hashed once per process and shared conditions of different
+#: policies resolve to one object. The entry holds the object, so its id is never reused.
+_CANONICAL: dict[int, tuple[ir.Node, ir.Node]] = {}
+_BY_VALUE: dict[ir.Node, ir.Node] = {}
+_CANONICAL_MAX = 500_000
+
+
+def canonical(node: ir.Node) -> ir.Node:
+    """The process-wide representative of the nodes equal to ``node`` (found by identity first)."""
+    hit = _CANONICAL.get(id(node))
+    if hit is not None:
+        return hit[1]
+    if len(_CANONICAL) >= _CANONICAL_MAX:
+        _CANONICAL.clear()
+        _BY_VALUE.clear()
+    rep = _BY_VALUE.setdefault(node, node)
+    _CANONICAL[id(node)] = (node, rep)
+    return rep
+
+
 class CachedEnv:
     """An engine environment that computes each atom and each condition once (many policies share them)."""
 
@@ -60,6 +83,7 @@ class CachedEnv:
         self.as_of = inner.as_of
         self.atoms: dict[ir.Node, Any] = {}
         self.conditions: dict[ir.Node, Any] = {}
+        self._by_id: dict[int, Any] = {}  # by id of a canonical node (they live as long as the process)
 
     def atom(self, node: ir.Node):
         try:
@@ -69,11 +93,16 @@ class CachedEnv:
             return value
 
     def condition(self, node: ir.Node):
+        node = canonical(node)
+        hit = self._by_id.get(id(node), _MISSING)
+        if hit is not _MISSING:
+            return hit
         try:
-            return self.conditions[node]
+            value = self.conditions[node]
         except KeyError:
             value = self.conditions[node] = engine_evaluate(node, self)
-            return value
+        self._by_id[id(node)] = value
+        return value
 
 
 def _cond(node: ir.Node, env) -> bool | None:

@@ -38,6 +38,8 @@ from shengxin.policies.errors import Collector
 from shengxin.policies.values import const_for
 
 EXTRA_ENTERPRISE_FIELDS = {"status_changed_on": T.DATE}
+#: registry fields no policy condition can name (not in the vocabulary); not read for matching
+CONTACT_FIELDS = frozenset({"address", "legal_representative", "phone"})
 INPUT_DECIMAL = pa.decimal128(38, 10)
 
 
@@ -266,6 +268,20 @@ def add_input_columns(con: duckdb.DuckDBPyConnection, snapshot, inputs: dict[str
 
 
 # ----------------------------------------------------------------------------- one enterprise from the store
+
+
+def snapshot_facts(snapshot, uscc: str) -> Facts | None:
+    """One enterprise's rows of every canonical table, read straight from the data snapshot's
+    sorted segments (``None`` if it is not registered) — what :func:`load_facts` returns, without
+    views that scan whole tables; the registry's contact fields (:data:`CONTACT_FIELDS`), which no
+    rule may use, are left out."""
+    from shengxin.enterprises.store import enterprise_rows
+
+    found = enterprise_rows(snapshot, uscc, ["enterprises"], skip=CONTACT_FIELDS)["enterprises"]
+    if not found:
+        return None
+    rows = enterprise_rows(snapshot, uscc, [n for n in load_tables() if n != "enterprises"])
+    return Facts(found[0], {name: r for name, r in rows.items() if r})
 
 
 def load_facts(con: duckdb.DuckDBPyConnection, uscc: str) -> Facts | None:

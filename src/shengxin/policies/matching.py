@@ -27,28 +27,33 @@ import json
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from shengxin.engine.evaluate import FactsEnv
 from shengxin.enterprises.hub.snapshot import fsync_path, new_id, switch_current
-from shengxin.enterprises.store import Snapshot, current_snapshot, open_snapshot
+from shengxin.enterprises.store import Snapshot, current_snapshot, open_snapshot, segment_rows
 from shengxin.errors import NotFound
 from shengxin.policies import bulk
 from shengxin.policies import sql as Q
 from shengxin.policies.evaluate import CachedEnv, answer, outcome
-from shengxin.policies.facts import add_input_columns, load_facts
+from shengxin.policies.facts import add_input_columns, snapshot_facts
 from shengxin.policies.service import LivePolicy, live_policies
 from shengxin.reference.district import District
 
 RESULTS = "results.parquet"
 MANIFEST = "manifest.json"
 KEEP = 5
+#: rows per row group of ``results.parquet`` (sorted by enterprise): one enterprise's answers are
+#: read from one small row group
+RESULTS_ROW_GROUP_ROWS = 16_384
 #: a delta row for an enterprise that now has no sparse row at all
 NONE_STATUS = "none"
 
@@ -115,28 +120,49 @@ def _fingerprint(policies: list[LivePolicy], data_snapshot: str, as_of: dt.date)
     return h.hexdigest()[:16]
 
 
-def _publish(root: Path, table: pa.Table, manifest: dict, *, ordered: bool = True) -> MatchSnapshot:
-    sid = new_id()
-    work = root / "tmp" / sid
-    work.mkdir(parents=True)
-    try:
-        if not ordered:
-            table = table.sort_by([("uscc", "ascending"), ("policy_id", "ascending")])
-        pq.write_table(table, work / RESULTS, compression="zstd", row_group_size=256 * 1024)
-        manifest = dict(manifest, id=sid)
-        (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        for f in (work / RESULTS, work / MANIFEST, work):
-            fsync_path(f)
-        final = root / "matches" / sid
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(work, final)
-        fsync_path(final.parent)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+def _publish(root: Path, sid: str, work: Path, manifest: dict) -> MatchSnapshot:
+    """Finish a snapshot whose results were written to ``work``: manifest, fsync, rename, switch."""
+    manifest = dict(manifest, id=sid)
+    (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for f in (work / RESULTS, work / MANIFEST, work):
+        fsync_path(f)
+    final = root / "matches" / sid
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(work, final)
+    fsync_path(final.parent)
     switch_current(root, sid)
     _prune(root, sid)
     return MatchSnapshot(sid, final, manifest)
+
+
+@contextmanager
+def results_writer(path: Path):
+    """A function that appends result rows to ``path`` (zstd Parquet, row groups of
+    :data:`RESULTS_ROW_GROUP_ROWS`); the file is complete when the ``with`` block ends. (Encoding in
+    a background thread measured no faster: combining holds the GIL most of the time.)"""
+    writer = pq.ParquetWriter(path, Q.RESULT_SCHEMA, compression="zstd")
+    try:
+        yield lambda part: writer.write_table(part.cast(Q.RESULT_SCHEMA), row_group_size=RESULTS_ROW_GROUP_ROWS)
+    finally:
+        writer.close()
+
+
+class _Tally:
+    """Pairs and amounts per status, summed batch by batch (``None`` when no amount is known)."""
+
+    def __init__(self):
+        self.counts: dict[str, dict] = {}
+
+    def add(self, part: pa.Table) -> None:
+        if not part.num_rows:
+            return
+        grouped = part.group_by("status").aggregate([("status", "count"), ("amount_fen", "sum")])
+        for status, n, amount in zip(*(grouped.column(c).to_pylist() for c in
+                                       ("status", "status_count", "amount_fen_sum"))):
+            c = self.counts.setdefault(status, {"pairs": 0, "amount_fen": None})
+            c["pairs"] += int(n)
+            if amount is not None:
+                c["amount_fen"] = (c["amount_fen"] or 0) + int(amount)
 
 
 def _prune(root: Path, keep_id: str) -> None:
@@ -198,31 +224,48 @@ def run_match(session: Session, district: District, analytic_dir: Path, *, as_of
     if policy_id and not policies:
         raise NotFound(f"政策 {policy_id} 不存在、未发布或在 {as_of} 不在有效期内", where="policy_id")
     started = time.perf_counter()
-    con = open_snapshot(data, analytic_dir=analytic_dir)
-    try:
-        add_input_columns(con, data, _inputs(policies))
-        mp = Q.build([(lp.policy, lp.version) for lp in policies], as_of)
-        table = bulk.run(con, mp, paid=paid, progress=progress)
-        enterprises = con.execute("SELECT count(*) FROM enterprises").fetchone()[0]
-    finally:
-        con.close()
-    computed = time.perf_counter() - started
     previous = current(analytic_dir)
-    scope, ordered = "all", True
-    if policy_id:
-        scope = policy_id
-        if previous is not None:
-            table, ordered = _carry_forward(previous, table, policy_id), False
-    counts = _counts(table)
-    manifest = {
-        "as_of": as_of.isoformat(), "data_snapshot": data.id, "scope": scope,
-        "policies": {lp.policy.id: lp.version for lp in policies} if not policy_id or previous is None
-        else {**previous.manifest.get("policies", {}), **{lp.policy.id: lp.version for lp in policies}},
-        "enterprises": enterprises, "distinct_conditions": mp.distinct_conditions, "atoms": len(mp.plan.atoms),
-        "rows": table.num_rows, "counts": counts, "fingerprint": _fingerprint(policies, data.id, as_of),
-        "seconds": round(computed, 3), "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    return _publish(policies_dir(analytic_dir), table, manifest, ordered=ordered)
+    root = policies_dir(analytic_dir)
+    sid = new_id()
+    work = root / "tmp" / sid
+    work.mkdir(parents=True)
+    try:
+        con = open_snapshot(data, analytic_dir=analytic_dir)
+        try:
+            add_input_columns(con, data, _inputs(policies))
+            mp = Q.build([(lp.policy, lp.version) for lp in policies], as_of)
+            enterprises = con.execute("SELECT count(*) FROM enterprises").fetchall()[0][0]
+            if policy_id and previous is not None:
+                # one policy's fresh rows with the other policies' rows carried forward
+                table = _carry_forward(previous, bulk.run(con, mp, paid=paid, progress=progress), policy_id)
+                table = table.sort_by([("uscc", "ascending"), ("policy_id", "ascending")])
+                pq.write_table(table, work / RESULTS, compression="zstd", row_group_size=RESULTS_ROW_GROUP_ROWS)
+                rows, counts = table.num_rows, _counts(table)
+            else:
+                # every policy: streamed to Parquet batch by batch, already in (uscc, policy) order
+                tally = _Tally()
+                with results_writer(work / RESULTS) as write:
+                    def sink(part: pa.Table) -> None:
+                        write(part)
+                        tally.add(part)
+
+                    rows = bulk.stream(con, mp, sink, paid=paid, progress=progress)
+                counts = tally.counts
+        finally:
+            con.close()
+        manifest = {
+            "as_of": as_of.isoformat(), "data_snapshot": data.id, "scope": policy_id or "all",
+            "policies": {lp.policy.id: lp.version for lp in policies} if not policy_id or previous is None
+            else {**previous.manifest.get("policies", {}), **{lp.policy.id: lp.version for lp in policies}},
+            "enterprises": enterprises, "distinct_conditions": mp.distinct_conditions, "atoms": len(mp.plan.atoms),
+            "rows": rows, "counts": counts, "fingerprint": _fingerprint(policies, data.id, as_of),
+            "seconds": round(time.perf_counter() - started, 3),
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        return _publish(root, sid, work, manifest)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
 
 
 def _carry_forward(previous: MatchSnapshot, fresh: pa.Table, policy_id: str) -> pa.Table:
@@ -258,29 +301,27 @@ class EnterpriseMatch:
     newly_eligible: list[tuple[str, int]]
 
 
-def _open_data(analytic_dir: Path, policies: list[LivePolicy]):
+def enterprise_facts(analytic_dir: Path, uscc: str, policies: list[LivePolicy] | None = None):
+    """``(facts, data snapshot)`` of one enterprise, read from the snapshot's sorted segments
+    (application inputs are absent, i.e. unknown, as in bulk matching)."""
     data = current_snapshot(analytic_dir)
     if data is None:
         raise NotFound("分析库中还没有企业数据：请先运行 shengxin ingest 导入部门数据")
-    con = open_snapshot(data, analytic_dir=analytic_dir)
-    add_input_columns(con, data, _inputs(policies))
-    return con, data
-
-
-def enterprise_facts(analytic_dir: Path, uscc: str, policies: list[LivePolicy] | None = None):
-    con, data = _open_data(analytic_dir, policies or [])
-    try:
-        facts = load_facts(con, uscc)
-    finally:
-        con.close()
+    facts = snapshot_facts(data, uscc)
     if facts is None:
         raise NotFound(f"分析库中没有统一社会信用代码为 {uscc} 的企业", where="uscc")
     return facts, data
 
 
-def rematch(session: Session, district: District, analytic_dir: Path, uscc: str) -> EnterpriseMatch:
+def rematch(session: Session, district: District, analytic_dir: Path, uscc: str, *,
+            paid: dict | None = None) -> EnterpriseMatch:
     """Re-evaluate one enterprise against every live policy (the evaluator, which agrees with the
-    bulk SQL) and record the answer as a delta of the current match snapshot."""
+    bulk SQL) and record the answer as a delta of the current match snapshot.
+
+    ``paid`` maps ``(policy_id, uscc)`` to ``(paid_total_fen, paid_year_fen)`` for the caps, as in
+    :func:`run_match`. Reads only this enterprise's rows: its row groups of the data snapshot, its
+    newest delta or its row groups of the match results.
+    """
     snap = require_current(analytic_dir)
     started = time.perf_counter()
     policies = live_policies(session, district, snap.as_of)
@@ -289,7 +330,8 @@ def rematch(session: Session, district: District, analytic_dir: Path, uscc: str)
     rows = []
     town = facts.enterprise.get("town_code")
     for lp in policies:
-        o = outcome(lp.policy, env)
+        total, year = paid.get((lp.policy.id, uscc), (0, 0)) if paid else (0, 0)
+        o = outcome(lp.policy, env, total or 0, year or 0)
         if o.status == "not_eligible":
             continue
         rows.append({"uscc": uscc, "town": town, "policy_id": lp.policy.id, "version": lp.version,
@@ -302,15 +344,33 @@ def rematch(session: Session, district: District, analytic_dir: Path, uscc: str)
     return EnterpriseMatch(uscc, snap.as_of, rows, time.perf_counter() - started, newly)
 
 
+def _latest_delta(snap: MatchSnapshot, uscc: str) -> Path | None:
+    """The enterprise's newest delta file (deltas are named ``<seq>-<uscc>.parquet``)."""
+    folder = snap.path / "deltas"
+    if not folder.is_dir():
+        return None
+    found = [(int(p.name.split("-", 1)[0]), p) for p in folder.glob(f"*-{uscc}.parquet")
+             if p.name.split("-", 1)[0].isdigit()]
+    return max(found)[1] if found else None
+
+
+def enterprise_results(snap: MatchSnapshot, uscc: str) -> pa.Table:
+    """One enterprise's rows of a match snapshot with its newest delta applied (what
+    :func:`results_relation` holds for it), read without scanning the whole snapshot."""
+    delta = _latest_delta(snap, uscc)
+    if delta is not None:
+        table = pq.read_table(delta, columns=list(Q.RESULT_COLUMNS))
+        table = table.filter(pc.not_equal(table.column("status"), NONE_STATUS))
+    else:
+        table = segment_rows(snap.results_path, uscc, list(Q.RESULT_COLUMNS))
+    return table.cast(Q.RESULT_SCHEMA)
+
+
 def _eligible_before(analytic_dir: Path, snap: MatchSnapshot, uscc: str) -> set[tuple[str, int]]:
-    con = duckdb.connect(":memory:")
-    try:
-        results_relation(con, snap)
-        rows = con.execute("SELECT policy_id, version FROM policy_results WHERE uscc = ? AND status = 'eligible'",
-                           [uscc]).fetchall()
-    finally:
-        con.close()
-    return {(p, v) for p, v in rows}
+    """The (policy, version) pairs the enterprise was eligible for before this re-match."""
+    rows = enterprise_results(snap, uscc)
+    rows = rows.filter(pc.equal(rows.column("status"), "eligible"))
+    return set(zip(rows.column("policy_id").to_pylist(), rows.column("version").to_pylist()))
 
 
 def _write_delta(snap: MatchSnapshot, uscc: str, town: str | None, rows: list[dict]) -> Path:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -186,21 +188,59 @@ class LivePolicy:
     department_code: str
 
 
+#: Compiled published versions per district by text digest. A version's text never changes, so its
+#: digest names its compiled policy: listing the live policies reads only texts not compiled yet.
+_LIVE_CACHE: dict[District | None, OrderedDict[str, CompiledPolicy]] = {}
+_LIVE_CACHE_MAX = 4096
+_LIVE_LOCK = threading.Lock()
+
+
+def _compiled_by_digest(session: Session, district: District, digests: list[str]) -> dict[str, CompiledPolicy]:
+    with _LIVE_LOCK:
+        cache = _LIVE_CACHE.get(district)
+        if cache is None:
+            if len(_LIVE_CACHE) >= 8:  # districts are few; tests make many
+                _LIVE_CACHE.clear()
+            cache = _LIVE_CACHE[district] = OrderedDict()
+        out = {d: cache[d] for d in digests if d in cache}
+    missing = sorted({d for d in digests if d not in out})
+    for i in range(0, len(missing), 500):
+        chunk = missing[i:i + 500]
+        for d, text in session.execute(select(PolicyVersion.digest, PolicyVersion.text)
+                                       .where(PolicyVersion.digest.in_(chunk))).all():
+            out[d] = compile_cached(text, district)
+    if missing:
+        with _LIVE_LOCK:
+            for d in missing:
+                if d in out:
+                    cache[d] = out[d]
+            while len(cache) > _LIVE_CACHE_MAX:
+                cache.popitem(last=False)
+    return out
+
+
 def live_policies(session: Session, district: District, as_of: dt.date | None = None,
                   policy_id: str | None = None) -> list[LivePolicy]:
-    """The published versions in force (valid at ``as_of`` when given), compiled."""
-    query = select(Policy, PolicyVersion).join(
+    """The published versions in force (valid at ``as_of`` when given), compiled.
+
+    Only the workflow columns and each version's digest are read on every call; a text is read and
+    compiled once per process (versions never change), so a single-enterprise re-match does not
+    pay for loading 744 policies.
+    """
+    query = select(Policy.id, Policy.status, Policy.published_version, Policy.valid_from, Policy.valid_until,
+                   Policy.department_code, PolicyVersion.version, PolicyVersion.digest).join(
         PolicyVersion, (PolicyVersion.policy_id == Policy.id) & (PolicyVersion.version == Policy.published_version))
     if policy_id:
         query = query.where(Policy.id == policy_id)
-    out = []
-    for p, v in session.execute(query.order_by(Policy.id)).all():
-        if not states.is_live(p.status, p.published_version):
+    rows = []
+    for r in session.execute(query.order_by(Policy.id)).all():
+        if not states.is_live(r.status, r.published_version):
             continue
-        if as_of is not None and (p.valid_from > as_of or (p.valid_until is not None and p.valid_until < as_of)):
+        if as_of is not None and (r.valid_from > as_of or (r.valid_until is not None and r.valid_until < as_of)):
             continue
-        out.append(LivePolicy(compile_cached(v.text, district), v.version, p.department_code))
-    return out
+        rows.append(r)
+    compiled = _compiled_by_digest(session, district, [r.digest for r in rows])
+    return [LivePolicy(compiled[r.digest], r.version, r.department_code) for r in rows]
 
 
 def compiled_version(session: Session, district: District, policy_id: str, version: int | None = None) -> tuple[CompiledPolicy, int]:

@@ -20,7 +20,7 @@ from shengxin.engine.evaluate import FactsEnv
 from shengxin.enterprises.store import current_snapshot, open_snapshot
 from shengxin.policies import matching
 from shengxin.policies.evaluate import CachedEnv, answer
-from shengxin.policies.facts import add_input_columns, load_facts
+from shengxin.policies.facts import snapshot_facts
 from shengxin.policies.service import live_policies
 from shengxin.policies.text import money
 from shengxin.reference.district import District
@@ -38,12 +38,7 @@ def enterprise_overview(session: Session, district: District, analytic_dir: Path
     snap = matching.current(analytic_dir)
     as_of = snap.as_of if snap else matching.default_as_of(data)
     policies = live_policies(session, district, as_of)
-    con = open_snapshot(data, analytic_dir=analytic_dir)
-    try:
-        add_input_columns(con, data, {s.column: s.type for lp in policies for s in lp.policy.context.vocabulary.inputs})
-        facts = load_facts(con, uscc)
-    finally:
-        con.close()
+    facts = snapshot_facts(data, uscc)  # its row groups of the sorted snapshot (inputs stay unknown)
     if facts is None:
         return {"ready": False, "reason": "分析库中没有本企业的登记信息，请联系所在镇街核实。"}
     env = CachedEnv(FactsEnv(facts, as_of))
