@@ -314,7 +314,14 @@ def test_intake_stores_the_classifier_suggestion_for_staff_to_confirm(db_session
     a = submit(db_session, settings, district, at(2025, 3, 10, 9),
                description="园区上周三次停电，生产线被迫停工，请尽快协调供电部门恢复稳定供电。")
     from shengxin.appeals.categories import load_taxonomy
+    from shengxin.appeals.suggestions import classify_pending, is_pending
 
+    # intake does not wait for the classifier: the suggestion is filled in after the commit
+    assert is_pending(a) and a.suggested_subcategory is None
+    db_session.commit()
+    assert classify_pending(db_session, settings.data_dir) == 1
+    db_session.refresh(a)
+    assert not is_pending(a) and a.suggestion["source"] == "model"
     sub = load_taxonomy().subcategory(a.suggested_subcategory)  # a real code of our taxonomy
     assert 0 < a.suggestion_confidence <= 1 and a.suggested_unit
     assert a.subcategory_code is None  # only a suggestion: staff confirm or correct it

@@ -188,3 +188,23 @@ def test_statistics_endpoint_and_page(as_role):
     assert "诉求统计" in admin.get("/appeals/stats?by=town").text
     assert as_role("town").get("/api/appeals/stats").status_code == 403
     assert as_role("enterprise").get("/appeals/stats").status_code == 403
+
+
+def test_staff_see_the_suggestion_pending_until_the_classifier_fills_it_in(as_role, app, session_factory):
+    from shengxin.appeals.suggestions import classify_all_pending
+
+    ent = as_role("enterprise")
+    r = submit_form(ent, description="园区上周三次停电，生产线被迫停工，请尽快协调供电部门恢复稳定供电。")
+    assert r.status_code == 303, r.text
+    admin = as_role("admin")
+    page = admin.get(r.headers["location"])
+    assert "分类建议生成中" in page.text and "系统建议" not in page.text
+    appeal_id = int(r.headers["location"].rstrip("/").split("/")[-1].split("?")[0])
+    assert admin.get(f"/api/appeals/{appeal_id}").json()["suggestion_pending"] is True
+    assert "分类建议生成中" not in ent.get(r.headers["location"]).text  # enterprises never see suggestions
+
+    assert classify_all_pending(session_factory, app.state.settings.data_dir) >= 1  # the worker's job
+    page = admin.get(r.headers["location"])
+    assert "系统建议：用电" in page.text and "分类建议生成中" not in page.text
+    detail = admin.get(f"/api/appeals/{appeal_id}").json()
+    assert detail["suggestion_pending"] is False and detail["suggestion"]["subcategory_code"] == "utilities.power"

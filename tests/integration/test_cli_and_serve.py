@@ -72,7 +72,9 @@ def test_demo_setup_refused_outside_demo_mode(tmp_path):
 def test_serve_answers_healthz_and_login_over_http(tmp_path):
     env = base_env(tmp_path, SHENGXIN_DEMO="true")
     env.pop("SHENGXIN_SECRET_KEY")
-    run(["demo", "setup"], env)
+    # accounts only: the full demo data (synth, ingest, tags, policies, appeals, payouts) is built by
+    # the browser tests' demo server (tests/browser/conftest.py)
+    run(["demo", "setup", "--no-data"], env)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "shengxin", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

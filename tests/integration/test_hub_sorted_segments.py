@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from shengxin.enterprises.hub import ingest
 from shengxin.enterprises.hub.merge import ROW_GROUP_ROWS_BY_TABLE, SEGMENT_ROW_GROUP_ROWS
 from shengxin.enterprises.hub.tables import load_tables
-from shengxin.enterprises.store import current_snapshot, enterprise_rows, open_snapshot
+from shengxin.enterprises.store import current_snapshot, enterprise_rows, open_enterprise, open_snapshot
 from tests.integration.test_hub_ingest import (  # noqa: F401 (demo_settings is an autouse fixture)
     code,
     demo_settings,
@@ -56,9 +56,25 @@ def test_ingest_and_redelivery_write_sorted_segments(tmp_path):
             cur = con.execute(f"SELECT {', '.join(cols)} FROM {name} WHERE uscc = ?", [uscc])  # names are ours
             expected = sorted(cur.fetchall(), key=repr)
             assert sorted((tuple(r[c] for c in cols) for r in got[name]), key=repr) == expected, (name, n)
+    # the one-enterprise connection answers every table and derived view like the full one
+    for n in (3, 17, 31):
+        uscc = code(n)
+        one = open_enterprise(second, uscc)
+        for name in [*load_tables(), "monthly", "credit_events"]:
+            query = f"SELECT * FROM {name} WHERE uscc = ?"  # names are ours
+            assert one.execute(query, [uscc]).description == con.execute(query, [uscc]).description, name
+            assert (sorted(one.execute(query, [uscc]).fetchall(), key=repr)
+                    == sorted(con.execute(query, [uscc]).fetchall(), key=repr)), (name, n)
+        one.close()
     tax = enterprise_rows(second, code(17), ["monthly_tax"])["monthly_tax"]
     assert sorted((r["month"].month, r["revenue_fen"]) for r in tax) == [(1, 1700), (2, 101700), (3, 1700)]
 
 
 def test_enterprise_rows_before_any_ingest_is_empty():
     assert enterprise_rows(current_snapshot(), code(1)) == {name: [] for name in load_tables()}
+
+
+def test_open_enterprise_before_any_ingest_has_empty_tables():
+    con = open_enterprise(current_snapshot(), code(1))
+    for name in [*load_tables(), "monthly", "credit_events"]:
+        assert con.execute(f"SELECT count(*) FROM {name}").fetchone() == (0,), name  # names are ours

@@ -3,8 +3,11 @@
 Rules:
 * a key is 256 random bits, shown once at creation; only its SHA-256 is stored (a fast hash is
   enough for a random key of this length — there is nothing to brute-force as with passwords);
-* a revoked key stops working at once; each submission updates ``last_used_at`` (at most once a
-  minute, inside the submission's own transaction: checking a key never writes);
+* a revoked key stops working at once: reads check the key in the store on every request; a
+  submission may be authenticated from the keys recently verified (:class:`KnownKeys`), and its
+  write transaction then checks that the key is still not revoked;
+* each submission updates ``last_used_at`` (at most once a minute, inside the submission's own
+  transaction: checking a key never writes);
 * creating and revoking keys is audited; only the district admin manages keys.
 """
 
@@ -13,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shengxin.appeals.deadlines import aware
@@ -90,11 +95,59 @@ def verify_key(session: Session, key: str | None) -> Open311ApiKey:
     return row
 
 
-def touch_key(session: Session, row: Open311ApiKey) -> None:
-    """Record a submission with the key (at most once a minute). Called inside the submission's
-    write transaction, so that checking a key stays a pure read."""
+def touch_keys(session: Session, key_ids: set[int]) -> None:
+    """Record a submission with these keys: ``last_used_at``, updated at most once a minute, in the
+    submission's own write transaction (checking a key never writes)."""
     now = datetime.now(timezone.utc)
-    last = aware(row.last_used_at)
-    if last is None or now - last > timedelta(minutes=1):
-        row.last_used_at = now
-        session.flush()
+    session.execute(update(Open311ApiKey)
+                    .where(Open311ApiKey.id.in_(key_ids),
+                           Open311ApiKey.last_used_at.is_(None) | (Open311ApiKey.last_used_at < now - timedelta(minutes=1)))
+                    .values(last_used_at=now))
+
+
+def refused_keys(session: Session, key_ids: set[int]) -> dict[int, str]:
+    """Keys among ``key_ids`` that may not submit now (revoked, or gone), with the reason."""
+    if not key_ids:
+        return {}
+    found = dict(session.execute(select(Open311ApiKey.id, Open311ApiKey.revoked_at)
+                                 .where(Open311ApiKey.id.in_(key_ids))).all())
+    return {k: ("api_key has been revoked" if found.get(k) is not None else "api_key is not valid")
+            for k in key_ids if k not in found or found[k] is not None}
+
+
+class KnownKeys:
+    """Keys already verified against the store, remembered by their SHA-256 for
+    :data:`KNOWN_KEY_SECONDS`, so that a submission does not need its own database round trip to
+    authenticate. Only for submissions: the write transaction checks again that the key is not
+    revoked (:func:`refused_keys`), so revocation still takes effect at once. Unknown keys are
+    never remembered: a wrong key always goes to the store."""
+
+    def __init__(self, ttl: float = 300.0):
+        self._ttl = ttl
+        self._known: dict[str, tuple[float, int, str]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, key: str | None) -> tuple[int, str] | None:
+        """``(id, name)`` of a key verified less than the TTL ago, else ``None``."""
+        if not key:
+            return None
+        with self._lock:
+            hit = self._known.get(hash_key(key))
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
+            return hit[1], hit[2]
+        return None
+
+    def verify(self, session_factory, key: str | None) -> tuple[int, str]:
+        """``(id, name)`` of a valid key (from memory, or checked in the store and remembered), or
+        the error of :func:`verify_key`."""
+        hit = self.cached(key)
+        if hit is not None:
+            return hit
+        digest = hash_key(key or "")
+        now = time.monotonic()
+        with session_factory() as session:
+            row = verify_key(session, key)
+            found = (row.id, row.name)
+        with self._lock:
+            self._known[digest] = (now, *found)
+        return found

@@ -33,6 +33,8 @@ from shengxin.errors import Forbidden
 from shengxin.reference.district import District
 
 DEMO_ACTOR_PREFIX = "demo:"
+#: Demo appeals are submitted by ``demo-<channel>``: how a database is known to hold them already.
+DEMO_SUBMITTER_PREFIX = "demo-"
 _ORG_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
@@ -78,7 +80,7 @@ def load_demo_appeals(session: Session, env: Env, *, n: int = 4000, seed: int = 
     """Create and walk the demo appeals of the year before ``as_of``; returns counts by status."""
     if not env.settings.demo:
         raise Forbidden("demo appeals are created only in demo mode (SHENGXIN_DEMO=true)")
-    if session.scalar(select(Appeal.id).where(Appeal.submitted_by.like("demo-%")).limit(1)) is not None:
+    if session.scalar(select(Appeal.id).where(Appeal.submitted_by.like(f"{DEMO_SUBMITTER_PREFIX}%")).limit(1)) is not None:
         return {"created": 0, "note": "demo appeals exist already"}
     from shengxin.appeals.classify import generate_demo_appeals, suggest_many
 
@@ -107,7 +109,7 @@ def load_demo_appeals(session: Session, env: Env, *, n: int = 4000, seed: int = 
             AppealCreate(description=item["text"], enterprise_name=name, uscc=uscc, town_code=item["town_code"],
                          contact_name=rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["经理", "主管", "女士", "先生"]),
                          contact_phone=f"0571-8{rng.randrange(1000000, 9999999)}"),
-            Actor(f"demo-{item['channel']}"), channel=item["channel"], suggestion=suggestion)
+            Actor(f"{DEMO_SUBMITTER_PREFIX}{item['channel']}"), channel=item["channel"], suggestion=suggestion)
 
         def step(action: str, who: Principal, hours: float, **kw) -> bool:
             nonlocal t

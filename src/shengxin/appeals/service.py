@@ -1,9 +1,11 @@
 """Appeal services: intake from every channel, actions through the state machine, scoped queries.
 
 Rules:
-* one pool: every channel (portal, QR code, phone, walk-in, Open311) goes through
-  :func:`submit_appeal`, which validates the input, stores the appeal, its attachments, a
-  ``submit`` event, an audit entry and the acceptance clock in one transaction;
+* one pool: every channel (portal, QR code, phone, walk-in, Open311) is validated by
+  :func:`prepare_submission` and stored by :func:`shengxin.appeals.intake.store` — the appeal, its
+  attachments, a ``submit`` event, an audit entry and the acceptance clock in one transaction
+  (:func:`submit_appeal` does both in the caller's transaction; the Open311 API group-commits);
+* the classifier's suggestion is filled in after the commit (:mod:`shengxin.appeals.suggestions`);
 * every action goes through :func:`perform`: the state machine decides whether it is allowed from
   the current state (:mod:`shengxin.appeals.states`), :func:`may` decides whether this person may do
   it; each one writes an event (who, when, from, to, reason) and an audit entry;
@@ -16,7 +18,6 @@ Rules:
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from shengxin.accounts.roles import Role
 from shengxin.accounts.service import Principal
 from shengxin.appeals import attachments as att
-from shengxin.appeals import deadlines
+from shengxin.appeals import deadlines, intake
 from shengxin.appeals.categories import LAYERS, TIERS, Taxonomy, load_taxonomy
 from shengxin.appeals.models import (
     Appeal,
@@ -56,10 +57,8 @@ from shengxin.enterprises import uscc as uscc_rules
 from shengxin.errors import Forbidden, InvalidInput, NotFound
 from shengxin.notify.service import enqueue
 from shengxin.reference.district import District
-from shengxin.workdays.calendar import TZ, WorkCalendar
+from shengxin.workdays.calendar import WorkCalendar
 from shengxin.workdays.service import load_calendar
-
-log = logging.getLogger(__name__)
 
 CHANNELS = {"portal": "企业门户", "qr": "诉求码", "phone": "电话", "walk_in": "窗口来访", "open311": "接口推送"}
 MIN_TEXT_CHARS = 5
@@ -115,8 +114,9 @@ def clean_text(value: str | None) -> str:
     return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
 
 
-def _validate(data: AppealCreate, env: Env, channel: str) -> AppealCreate:
-    s = env.settings
+def _validate(data: AppealCreate, settings: Settings, district: District, taxonomy: Taxonomy,
+              channel: str) -> AppealCreate:
+    s = settings
     description = clean_text(data.description)
     if not description:
         raise InvalidInput("请填写诉求内容", where="description")
@@ -146,11 +146,11 @@ def _validate(data: AppealCreate, env: Env, channel: str) -> AppealCreate:
     if len(name) > 200:
         raise InvalidInput("企业名称超过 200 字", where="enterprise_name")
     town = (data.town_code or "").strip() or None
-    if town is not None and env.district.town(town) is None:
-        raise InvalidInput(f"镇街代码 {town} 不属于{env.district.name}", where="town_code")
+    if town is not None and district.town(town) is None:
+        raise InvalidInput(f"镇街代码 {town} 不属于{district.name}", where="town_code")
     sub = (data.subcategory_code or "").strip() or None
     if sub is not None:
-        env.taxonomy.subcategory(sub)
+        taxonomy.subcategory(sub)
     phone = clean_text(data.contact_phone)
     if phone and not _PHONE.match(phone):
         raise InvalidInput("联系电话格式不正确（只能包含数字、空格、+、-、括号）", where="contact_phone")
@@ -168,41 +168,11 @@ def _validate(data: AppealCreate, env: Env, channel: str) -> AppealCreate:
     )
 
 
-def classifier_suggestion(text: str, data_dir: Path | None = None):
-    """The classifier's suggestion for a text (``shengxin.appeals.classify.suggest``), or ``None``
-    when there is no classifier or it fails — intake never depends on it."""
-    try:
-        from shengxin.appeals.classify import suggest
-    except ImportError:
-        return None
-    try:
-        return suggest(text, data_dir=data_dir)
-    except Exception:  # the classifier is advisory: log and carry on without a suggestion
-        log.exception("appeal classifier failed; the appeal is stored without a suggestion")
-        return None
-
-
-def _store_suggestion(appeal: Appeal, suggestion) -> None:
-    if suggestion is None:
-        return
-    appeal.suggested_subcategory = getattr(suggestion, "subcategory_code", None)
-    appeal.suggested_unit = getattr(suggestion, "unit_code", None)
-    confidence = getattr(suggestion, "confidence", None)
-    appeal.suggestion_confidence = float(confidence) if confidence is not None else None
-    alternatives = []
-    for alt in getattr(suggestion, "alternatives", None) or []:
-        if isinstance(alt, dict):
-            alternatives.append({k: alt.get(k) for k in ("subcategory_code", "confidence") if k in alt})
-        else:
-            alternatives.append({"subcategory_code": getattr(alt, "subcategory_code", None),
-                                 "confidence": getattr(alt, "confidence", None)})
-    if hasattr(suggestion, "as_dict"):
-        appeal.suggestion = suggestion.as_dict()
-    else:
-        appeal.suggestion = {"category_code": getattr(suggestion, "category_code", None),
-                             "subcategory_code": appeal.suggested_subcategory,
-                             "unit_code": appeal.suggested_unit, "confidence": appeal.suggestion_confidence,
-                             "alternatives": alternatives}
+def suggestion_dict(suggestion) -> dict | None:
+    """A classifier suggestion (:class:`shengxin.appeals.classify.Suggestion` or a dict) as stored."""
+    if suggestion is None or isinstance(suggestion, dict):
+        return suggestion
+    return suggestion.as_dict()
 
 
 def _event(session: Session, appeal: Appeal, actor: Actor, action: str, from_status: str | None,
@@ -215,46 +185,37 @@ def _event(session: Session, appeal: Appeal, actor: Actor, action: str, from_sta
            {"from": from_status, "to": appeal.status, "reason": reason, "unit": unit, **(detail or {})})
 
 
-_CLASSIFY = object()
+def prepare_submission(settings: Settings, district: District, taxonomy: Taxonomy, data: AppealCreate,
+                       actor: Actor, *, channel: str, now: datetime, api_key_id: int | None = None,
+                       suggestion=None) -> intake.Submission:
+    """Validate an appeal from any channel (text, enterprise, town, category, contact, place,
+    attachments) into a submission ready to store; :class:`InvalidInput` names the wrong field."""
+    if channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}; channels: {', '.join(CHANNELS)}", where="channel")
+    data = _validate(data, settings, district, taxonomy, channel)
+    uploads = att.check_uploads(data.attachments, settings.appeal_attachment_max_bytes,
+                                settings.appeal_attachment_max_count)
+    values = {
+        "uscc": data.uscc, "enterprise_name": data.enterprise_name, "town_code": data.town_code,
+        "contact_name": data.contact_name, "contact_phone": data.contact_phone, "contact_email": data.contact_email,
+        "title": data.title, "description": data.description, "address": data.address, "lat": data.lat,
+        "long": data.long, "subcategory_code": data.subcategory_code,
+        "category_code": taxonomy.subcategory(data.subcategory_code).category_code if data.subcategory_code else None,
+    }
+    return intake.Submission(channel=channel, actor=actor, submitted_at=now.astimezone(timezone.utc), values=values,
+                             uploads=uploads, api_key_id=api_key_id, suggestion=suggestion_dict(suggestion))
 
 
 def submit_appeal(session: Session, env: Env, data: AppealCreate, actor: Actor, *, channel: str,
-                  api_key_id: int | None = None, suggestion=_CLASSIFY) -> Appeal:
-    """Validate and store a new appeal from any channel (see the module rules).
+                  api_key_id: int | None = None, suggestion=None) -> Appeal:
+    """Validate and store a new appeal from any channel (see the module rules); the caller commits.
 
-    ``suggestion``: the classifier is asked unless the caller passes one it computed in bulk
-    (or ``None``)."""
-    if channel not in CHANNELS:
-        raise InvalidInput(f"unknown channel {channel!r}; channels: {', '.join(CHANNELS)}", where="channel")
-    data = _validate(data, env, channel)
-    uploads = att.check_uploads(data.attachments, env.settings.appeal_attachment_max_bytes,
-                                env.settings.appeal_attachment_max_count)
-    appeal = Appeal(
-        channel=channel, uscc=data.uscc, enterprise_name=data.enterprise_name, town_code=data.town_code,
-        contact_name=data.contact_name, contact_phone=data.contact_phone, contact_email=data.contact_email,
-        title=data.title, description=data.description, address=data.address, lat=data.lat, long=data.long,
-        status="submitted", submitted_by=actor.name[:64], api_key_id=api_key_id, submitted_at=env.now,
-        updated_at=env.now, reopen_count=0, bounce_count=0,
-    )
-    if data.subcategory_code:
-        appeal.subcategory_code = data.subcategory_code
-        appeal.category_code = env.taxonomy.subcategory(data.subcategory_code).category_code
-    if suggestion is _CLASSIFY:
-        suggestion = classifier_suggestion(data.title + "\n" + data.description, env.settings.data_dir)
-    _store_suggestion(appeal, suggestion)
-    session.add(appeal)
-    session.flush()
-    appeal.code = f"SQ{env.now.astimezone(TZ).year}{appeal.id:06d}"
-    for u in uploads:
-        stored = att.store(env.settings.data_dir, u, env.now)
-        session.add(AppealAttachment(appeal_id=appeal.id, display_name=u.display_name, stored_name=stored,
-                                     content_type=u.content_type, size=len(u.content), sha256=u.sha256,
-                                     uploaded_by=actor.name[:64], uploaded_at=env.now))
-    deadlines.start_clock(session, appeal, "accept", None, env.now, env.calendar, env.taxonomy)
-    _event(session, appeal, actor, "submit", None, unit=None,
-           detail={"channel": channel, "attachments": len(uploads)}, now=env.now)
-    session.flush()
-    return appeal
+    The classifier's suggestion is filled in after the commit (:mod:`shengxin.appeals.suggestions`),
+    unless the caller passes one it computed in bulk."""
+    item = prepare_submission(env.settings, env.district, env.taxonomy, data, actor, channel=channel, now=env.now,
+                              api_key_id=api_key_id, suggestion=suggestion)
+    receipt = intake.store(session, [item], env.calendar, env.taxonomy, env.settings.data_dir)[0]
+    return session.get(Appeal, receipt.id)
 
 
 # -- who may do what ----------------------------------------------------------------------------

@@ -55,9 +55,12 @@ def deadline(
 @app.command()
 def sweep(as_json: bool = typer.Option(False, "--json"),
           deliver: bool = typer.Option(True, "--deliver/--no-deliver", help="Deliver the outbox afterwards.")) -> None:
-    """Mark warnings (80%) and overdue (100%) deadlines, notify the units, escalate overdue ones."""
+    """Mark warnings (80%) and overdue (100%) deadlines, notify the units, escalate overdue ones;
+    fill in the classifier's suggestion of appeals still waiting for one."""
     from shengxin.appeals.service import make_env
+    from shengxin.appeals.suggestions import classify_all_pending
     from shengxin.appeals.sweep import sweep as run_sweep
+    from shengxin.db import get_sessionmaker
     from shengxin.notify.senders import sender_from_settings
     from shengxin.notify.service import deliver_pending
 
@@ -67,6 +70,7 @@ def sweep(as_json: bool = typer.Option(False, "--json"),
     with session_scope() as s:
         report = run_sweep(s, make_env(s, settings, load_district(settings.district_file)), CLI_ACTOR)
     result = report.as_dict()
+    result["classified"] = classify_all_pending(get_sessionmaker(), settings.data_dir)
     if deliver:
         with session_scope() as s:
             result["delivery"] = deliver_pending(s, sender_from_settings(settings)).as_dict()
@@ -74,7 +78,8 @@ def sweep(as_json: bool = typer.Option(False, "--json"),
         print_json(result)
         return
     console.print(f"预警 / warnings {report.warnings}, 超期 / overdue {report.overdue}, "
-                  f"督办 / escalated {report.escalated}, 重算 / recomputed {report.recomputed}"
+                  f"督办 / escalated {report.escalated}, 重算 / recomputed {report.recomputed}, "
+                  f"分类建议 / classified {result['classified']}"
                   + (f"; delivery {result['delivery']}" if deliver else ""))
 
 

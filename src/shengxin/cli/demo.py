@@ -63,6 +63,37 @@ def _demo_policies() -> None:
     match(policy=None, as_of=None, push=True, as_json=False)
 
 
+def _appeal_classifier(settings) -> None:
+    """Train the appeal classifier once (reproducibly) and cache it under ``<data_dir>/models/``, so
+    that the server loads it at start-up."""
+    from shengxin.appeals.classify import get_model
+    from shengxin.appeals.classify.model import model_path
+
+    if not model_path(settings.data_dir).exists():
+        console.print("训练诉求分类模型 / training the appeal classifier…")
+    get_model(settings.data_dir)
+
+
+def demo_appeal_count(enterprises: int) -> int:
+    """Demo appeals for a district of this size: one per five enterprises, 200 to 4,000 (a year)."""
+    return min(4000, max(200, enterprises // 5))
+
+
+def _demo_appeals(enterprises: int) -> None:
+    """A year of appeals walked through the state machine (``shengxin appeals demo``), once."""
+    from sqlalchemy import select
+
+    from shengxin.appeals.demo import DEMO_SUBMITTER_PREFIX
+    from shengxin.appeals.models import Appeal
+    from shengxin.cli.appeals import demo as appeals_demo
+
+    with session_scope() as s:
+        if s.scalar(select(Appeal.id).where(Appeal.submitted_by.like(f"{DEMO_SUBMITTER_PREFIX}%")).limit(1)):
+            return
+    console.print("生成一年的演示诉求 / walking a year of demo appeals…")
+    appeals_demo(n=demo_appeal_count(enterprises), seed=7, as_json=False)
+
+
 @app.command()
 def setup(
     enterprises: int = typer.Option(20_000, "--enterprises", help="Size of the synthetic district."),
@@ -74,6 +105,7 @@ def setup(
     if not settings.demo:
         fail(DomainError("demo setup runs only in demo mode (SHENGXIN_DEMO=true)"))
     migrate.upgrade(get_engine())
+    _appeal_classifier(settings)
     uscc, name = FALLBACK_DEMO_USCC, "演示企业"
     if not no_data:
         from shengxin.enterprises.store import current_snapshot
@@ -90,6 +122,7 @@ def setup(
             ingest_files(paths=[delivery], source=None, force=False, as_json=False)
         _derived_snapshots(settings)
         _demo_policies()
+        _demo_appeals(enterprises)
         uscc, name = _demo_enterprise(settings.analytic_dir)
     try:
         with session_scope() as s:

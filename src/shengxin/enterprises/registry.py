@@ -1,7 +1,9 @@
 """Enterprise registry service: one enterprise's facts, search with paging, monthly series.
 
-All reads go through :func:`shengxin.enterprises.store.open_current` (the latest complete
-snapshot). Money stays integer fen (``*_fen``); dates are ISO strings in the JSON form.
+All reads are of the latest complete snapshot: search through
+:func:`shengxin.enterprises.store.open_current`, one enterprise's facts and series through
+:func:`shengxin.enterprises.store.open_enterprise` (only that enterprise's row groups are read).
+Money stays integer fen (``*_fen``); dates are ISO strings in the JSON form.
 
 Rules:
 
@@ -24,7 +26,7 @@ from pydantic import BaseModel
 from sqlglot import exp
 
 from shengxin.enterprises import uscc as uscc_rules
-from shengxin.enterprises.store import current_snapshot, open_current
+from shengxin.enterprises.store import current_snapshot, open_current, open_enterprise
 from shengxin.errors import InvalidInput, NotFound
 
 MAX_PAGE_SIZE = 100
@@ -228,14 +230,15 @@ def get_enterprise(code: str, *, analytic_dir: Path | None = None) -> Enterprise
     """Identity, industry path, town, scopes, certifications, credit events and latest annual
     figures of one registered enterprise."""
     code = _checked_code(code)
-    con = open_current(analytic_dir)
+    snapshot = current_snapshot(analytic_dir)
+    con = open_enterprise(snapshot, code, ("enterprises", "annual_finance", "survey_list", "certifications",
+                                           "ip_rights", "financing", "credit_events"))
     try:
         found = _rows(con, _ENTERPRISE, [code])
         if not found:
             raise NotFound(f"企业登记信息中没有统一社会信用代码为 {code} 的企业")
         e = found[0]
         annual = _rows(con, _ANNUAL, [code])
-        snapshot = current_snapshot(analytic_dir)
         return EnterprisePublic(
             uscc=e["uscc"], name=e["name"], established_on=e["established_on"], legal_form=e["legal_form"],
             legal_representative=e["legal_representative"], address=e["address"], phone=e["phone"],
@@ -311,7 +314,7 @@ def search_enterprises(query: str | None = None, town_code: str | None = None, p
 def monthly_series(code: str, *, analytic_dir: Path | None = None) -> MonthlySeries:
     """The enterprise's monthly revenue, tax, social-insurance headcount and electricity use."""
     code = _checked_code(code)
-    con = open_current(analytic_dir)
+    con = open_enterprise(current_snapshot(analytic_dir), code, ("enterprises", "monthly"))
     try:
         if not _rows(con, _ENTERPRISE, [code]):
             raise NotFound(f"企业登记信息中没有统一社会信用代码为 {code} 的企业")

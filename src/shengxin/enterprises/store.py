@@ -266,6 +266,50 @@ def enterprise_rows(snapshot: Snapshot | None, uscc: str, tables: Iterable[str] 
     return out
 
 
+#: The canonical tables each derived view reads.
+_VIEW_SOURCES = {
+    "monthly": ("monthly_tax", "monthly_social_insurance", "monthly_electricity"),
+    "credit_events": ("dishonesty_list", "abnormal_operations", "penalties"),
+}
+
+
+@lru_cache(maxsize=None)
+def _view_sql(name: str) -> str:
+    text = MONTHLY_VIEW if name == "monthly" else CREDIT_EVENTS_VIEW
+    query = sqlglot.parse_one(text, read="duckdb")
+    return exp.Create(this=exp.to_table(name), kind="VIEW", expression=query, replace=True).sql("duckdb")
+
+
+def open_enterprise(snapshot: Snapshot | None, uscc: str, tables: Iterable[str] | None = None, *,
+                    con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection shaped like :func:`open_snapshot` (same table names, columns, types and
+    derived views) but holding only one enterprise's rows — of ``tables`` (canonical tables or the
+    derived views ``monthly`` / ``credit_events``; default: all).
+
+    Rule: every query filtered on ``uscc = <this code>`` returns on it what it returns on
+    :func:`open_snapshot`; the rows are read with :func:`segment_rows`, so only the row groups whose
+    ``uscc`` statistics hold the code are decoded — a portrait or a scope check reads kilobytes, not
+    whole tables.
+    """
+    defs = load_tables()
+    wanted = list(tables) if tables is not None else [*defs, *_VIEW_SOURCES]
+    canonical = dict.fromkeys(t for name in wanted for t in _VIEW_SOURCES.get(name, (name,)))
+    con = con or duckdb.connect(":memory:")
+    for name in canonical:
+        schema = defs[name].arrow_schema()
+        parts = []
+        for path in (snapshot.table_files(name) if snapshot else []):
+            got = segment_rows(path, uscc, schema.names)
+            columns = [got.column(f.name).cast(f.type) if f.name in got.column_names
+                       else pa.nulls(got.num_rows, f.type) for f in schema]
+            parts.append(pa.Table.from_arrays(columns, schema=schema))
+        con.register(name, pa.concat_tables(parts) if parts else schema.empty_table())
+    for name in wanted:
+        if name in _VIEW_SOURCES:
+            con.execute(_view_sql(name))
+    return con
+
+
 def run_report(run_id: str, analytic_dir: Path | None = None) -> dict:
     """The report an ingest run wrote (counts per file, file-level problems)."""
     path = _root(analytic_dir) / "runs" / run_id / "report.json"

@@ -36,6 +36,9 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     )
     app.state.settings = settings
     app.state.district = load_district(settings.district_file)
+    # Background workers (e.g. the appeals' intake writer) only on an engine the app owns, never
+    # on a caller's session factory (tests share one connection).
+    app.state.background_workers = session_factory is None
     if session_factory is None:
         if settings.sqlalchemy_url.startswith("sqlite"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)

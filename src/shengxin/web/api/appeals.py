@@ -7,6 +7,8 @@ appeals domain (state machine + who may act); statistics are for district-wide r
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
@@ -17,13 +19,39 @@ from shengxin.accounts.roles import ALL_ROLES, DISTRICT_WIDE_ROLES, STAFF_ROLES,
 from shengxin.accounts.service import Principal
 from shengxin.appeals import service as svc
 from shengxin.appeals.categories import load_taxonomy
+from shengxin.appeals.runtime import AppealRuntime
 from shengxin.appeals.stats import DIMENSIONS, appeal_stats
 from shengxin.errors import Forbidden, InvalidInput
 from shengxin.web.deps import get_db
 from shengxin.web.security import access
 from shengxin.workdays.service import load_calendar
 
-router = APIRouter(prefix="/api/appeals", tags=["appeals"])
+
+@asynccontextmanager
+async def appeals_lifespan(app):
+    """Start the appeals domain's background parts with the server (``appeals.runtime``): they run
+    when the app owns its database engine (``app.state.background_workers``), not on a caller's
+    session factory (tests). The classifier is loaded before the first request is taken."""
+    runtime = AppealRuntime(app.state.sessionmaker, app.state.settings,
+                            background=getattr(app.state, "background_workers", False))
+    await asyncio.to_thread(runtime.start)
+    app.state.appeals = runtime
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(runtime.stop)
+
+
+def appeals_runtime(request: Request) -> AppealRuntime:
+    """The app's appeals runtime (one without background parts when the lifespan did not run)."""
+    runtime = getattr(request.app.state, "appeals", None)
+    if runtime is None:
+        runtime = request.app.state.appeals = AppealRuntime(request.app.state.sessionmaker,
+                                                            request.app.state.settings, background=False)
+    return runtime
+
+
+router = APIRouter(prefix="/api/appeals", tags=["appeals"], lifespan=appeals_lifespan)
 workdays_router = APIRouter(prefix="/api/workdays", tags=["workdays"])
 
 
@@ -85,6 +113,7 @@ class AppealDetailOut(AppealOut):
     parent_code: str | None
     children: list[str]
     suggestion: dict | None
+    suggestion_pending: bool = Field(description="The classifier has not looked at the appeal yet (分类建议生成中).")
     actions: list[str]
     events: list[EventOut]
 
@@ -113,7 +142,7 @@ def detail_out(d: svc.AppealDetail) -> AppealDetailOut:
         **d.summary.__dict__, description=a.description, reply_text=a.reply_text, outcome=a.outcome,
         satisfaction=a.satisfaction, solved=a.solved, layer=a.layer, tier=a.tier, first_receiver=a.first_receiver,
         co_units=[u.unit_code for u in d.units if u.role == "co"], parent_code=d.parent.code if d.parent else None,
-        children=[c.code for c in d.children], suggestion=a.suggestion, actions=d.actions,
+        children=[c.code for c in d.children], suggestion=a.suggestion, suggestion_pending=a.suggestion is None, actions=d.actions,
         events=[EventOut(at=svc.deadlines.aware(e.at), actor=e.actor, action=e.action, from_status=e.from_status,
                          to_status=e.to_status, reason=e.reason, unit_code=e.unit_code) for e in d.events],
     )
@@ -177,6 +206,7 @@ def create_appeal(body: AppealIn, request: Request, db: Session = Depends(get_db
                             town_code=body.town_code)
     appeal = submit_as(db, request, principal, data, body.channel)
     db.commit()
+    appeals_runtime(request).stored([appeal.id])
     return detail_out(svc.detail(db, principal, appeal.id))
 
 

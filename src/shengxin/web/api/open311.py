@@ -29,14 +29,15 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from shengxin.appeals import service as svc
-from shengxin.appeals.apikeys import touch_key, verify_key
+from shengxin.appeals.apikeys import KnownKeys, verify_key
 from shengxin.appeals.categories import load_taxonomy
 from shengxin.appeals.deadlines import aware
-from shengxin.appeals.models import Appeal, Open311ApiKey
+from shengxin.appeals.models import Appeal
 from shengxin.appeals.states import OUTCOME_LABELS, STATUS_LABELS, TERMINAL
 from shengxin.appeals.units import unit_name
 from shengxin.audit.service import Actor
 from shengxin.errors import DomainError, Forbidden, InvalidInput, NotFound
+from shengxin.web.api.appeals import appeals_runtime
 from shengxin.web.deps import get_db
 from shengxin.web.errors import STATUS
 from shengxin.workdays.calendar import TZ
@@ -86,6 +87,13 @@ def _check_key(request: Request, key: str) -> ApiClient:
         return ApiClient(row.id, row.name)
 
 
+def _known_keys(request: Request) -> KnownKeys:
+    known = getattr(request.app.state, "open311_known_keys", None)
+    if known is None:
+        known = request.app.state.open311_known_keys = KnownKeys()
+    return known
+
+
 async def _api_key(request: Request) -> ApiClient:
     key = request.query_params.get("api_key") or request.headers.get("X-Api-Key")
     if not key and request.method == "POST":
@@ -95,6 +103,12 @@ async def _api_key(request: Request) -> ApiClient:
             key = value if isinstance(value, str) else None
     if not key:
         raise Forbidden("api_key is required (query or form field api_key, or header X-Api-Key)", where="api_key")
+    if request.method == "POST":
+        # Submissions: recently verified keys are known by their digest; the write transaction
+        # checks revocation (apikeys.KnownKeys). A known key costs no database round trip.
+        known = _known_keys(request)
+        hit = known.cached(key) or await run_in_threadpool(known.verify, request.app.state.sessionmaker, key)
+        return ApiClient(*hit)
     return await run_in_threadpool(_check_key, request, key)
 
 
@@ -187,9 +201,9 @@ _URL = re.compile(r"^https?://\S{1,500}$")
 
 
 @router.post("/requests.json")
-async def create_request(request: Request, db: Session = Depends(get_db),
-                         key: ApiClient = Depends(API_KEY)):
-    """Create a service request (an appeal in the common pool, channel ``open311``)."""
+async def create_request(request: Request, key: ApiClient = Depends(API_KEY)):
+    """Create a service request (an appeal in the common pool, channel ``open311``). The answer
+    comes after the commit (group commit with concurrent submissions)."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("application/json"):
         try:
@@ -203,10 +217,13 @@ async def create_request(request: Request, db: Session = Depends(get_db),
         form.update({f"attribute[{k}]": str(v) for k, v in attrs.items()})
     else:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    return await run_in_threadpool(_create, request, db, key, form)
+    receipt = await appeals_runtime(request).submit(_submission(request, key, form))
+    return JSONResponse([{"service_request_id": receipt.code, "account_id": None,
+                          "service_notice": "已受理登记，将按工作日时限办理；请用 service_request_id 查询进度"}])
 
 
-def _create(request: Request, db: Session, key: ApiClient, form: dict) -> JSONResponse:
+def _submission(request: Request, key: ApiClient, form: dict):
+    """The validated submission of a request's fields (cheap: no I/O)."""
     _check_jurisdiction(request, form.get("jurisdiction_id"))
     service_code = (form.get("service_code") or "").strip()
     if not service_code:
@@ -231,19 +248,9 @@ def _create(request: Request, db: Session, key: ApiClient, form: dict) -> JSONRe
         contact_phone=form.get("phone") or "", contact_email=form.get("email") or "",
         address=form.get("address_string") or "", lat=_float(form, "lat"), long=_float(form, "long"),
     )
-    settings, district = request.app.state.settings, request.app.state.district
-    env = svc.make_env(db, settings, district)
-    # End the read transaction (key check, calendar) before writing: on SQLite a transaction that
-    # read first and writes later can fail when another writer committed in between.
-    db.commit()
-    appeal = svc.submit_appeal(db, env, data, Actor(f"api:{key.name}"[:64], "open311", request.client.host
-                                                    if request.client else None),
-                               channel="open311", api_key_id=key.id)
-    touch_key(db, db.get(Open311ApiKey, key.id))
-    code = appeal.code
-    db.commit()
-    return JSONResponse([{"service_request_id": code, "account_id": None,
-                          "service_notice": "已受理登记，将按工作日时限办理；请用 service_request_id 查询进度"}])
+    actor = Actor(f"api:{key.name}"[:64], "open311", request.client.host if request.client else None)
+    return svc.prepare_submission(request.app.state.settings, request.app.state.district, tax, data, actor,
+                                  channel="open311", now=dt.datetime.now(dt.timezone.utc), api_key_id=key.id)
 
 
 def _parse_dt(value: str | None, name: str) -> dt.datetime | None:

@@ -24,6 +24,7 @@ from shengxin.appeals.units import all_units, unit_name
 from shengxin.audit.service import Actor
 from shengxin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shengxin.notify.service import recent_for_units
+from shengxin.web.api.appeals import appeals_runtime
 from shengxin.web.deps import get_db
 from shengxin.web.security import CredentialAccess, access
 from shengxin.web.templating import render, templates
@@ -131,6 +132,7 @@ def new_submit(request: Request, description: str = Form(""), title: str = Form(
                       status_code=422)
     appeal_id = appeal.id
     db.commit()
+    appeals_runtime(request).stored([appeal_id])
     return RedirectResponse(f"/appeals/{appeal_id}?submitted=1", status_code=303)
 
 
@@ -245,8 +247,9 @@ def qr_submit(token: str, request: Request, description: str = Form(""), title: 
         db.rollback()
         return render(request, "appeals_qr_form.html", {**_form_context(request, db, None, form, str(exc), binding),
                                                         "token": token}, status_code=422)
-    code, due = appeal.code, appeal.due_at
+    code, due, appeal_id = appeal.code, appeal.due_at, appeal.id
     db.commit()
+    appeals_runtime(request).stored([appeal_id])
     return render(request, "appeals_qr_done.html", {"code": code, "binding": binding, "due": due})
 
 
