@@ -105,6 +105,22 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_ssl: bool = Field(default=False, description="Connect to the SMTP server over TLS (SMTPS).")
     smtp_timeout_seconds: float = Field(default=10.0, description="SMTP connection timeout, in seconds.")
+    payout_publicity_days: int = Field(
+        default=5, ge=0, le=60,
+        description="Working days a no-application payout round is publicly listed (公示) before approval; "
+        "0 ends the publicity at once (tests, demos).",
+    )
+    payout_bank_file_max_bytes: int = Field(
+        default=20 * 1024 * 1024, description="Largest bank result file or account list accepted, in bytes."
+    )
+    payout_objections_per_window: int = Field(
+        default=5, ge=1,
+        description="Objections one client address may lodge per login_window_seconds on the public list.",
+    )
+    payout_review_days: int = Field(
+        default=5, ge=0, le=60,
+        description="Working days a reviewer has to decide an instant application the rules could not settle.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

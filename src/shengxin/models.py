@@ -10,6 +10,7 @@ from shengxin.appeals.library import models as _appeals_library  # noqa: F401
 from shengxin.tags import models as _tags  # noqa: F401
 from shengxin.signals import models as _signals  # noqa: F401
 from shengxin.policies import models as _policies  # noqa: F401
+from shengxin.payouts import models as _payouts  # noqa: F401
 from shengxin.db import Base
 
 metadata = Base.metadata

@@ -258,7 +258,12 @@ def test_serve_with_two_workers_stores_and_classifies_a_burst(store_url, setting
                     "api_key": key, "service_code": "utilities.power", "description": f"{POWER}（第 {i} 件）",
                     "attribute[enterprise_name]": "杭州丁电子有限公司", "attribute[uscc]": USCC}) for i in range(40)))
 
-        answers = asyncio.run(burst())
+        # in a thread of its own: an earlier test (Playwright's sync API) may leave an event loop
+        # running in this one, where asyncio.run() is refused
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            answers = pool.submit(asyncio.run, burst()).result()
         assert [r.status_code for r in answers] == [200] * 40
         codes = {r.json()[0]["service_request_id"] for r in answers}
         assert len(codes) == 40

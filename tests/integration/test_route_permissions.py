@@ -38,7 +38,9 @@ def test_every_route_declares_access(app):
 
 def test_public_routes_are_only_the_expected_ones(app):
     public = {p for p, m, r in iter_routes(app) if declared_access(r).public}
-    assert public == {"/healthz", "/login"}, public
+    assert public == {"/healthz", "/login",
+                      # the payouts publicity list (公示) and its objection form: public by law
+                      "/public/payouts", "/public/payouts/{round_id}", "/public/payouts/{round_id}/objection"}, public
 
 
 #: Routes that authenticate by a credential other than a login (roles play no part): every caller

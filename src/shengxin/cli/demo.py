@@ -94,6 +94,19 @@ def _demo_appeals(enterprises: int) -> None:
     appeals_demo(n=demo_appeal_count(enterprises), seed=7, as_json=False)
 
 
+def _demo_payouts(settings) -> None:
+    """Completed payout rounds and instant applications (``shengxin payouts demo``), once; needs the
+    demo accounts (``dept`` creates, ``admin`` approves) and the policy match."""
+    from shengxin.payouts.demo import build_demo
+
+    with session_scope() as s:
+        out = build_demo(s, load_district(settings.district_file), settings.analytic_dir, settings.data_dir,
+                         demo_mode=True)
+    if out.get("created"):
+        console.print(f"演示兑现 / demo payouts: {len(out.get('rounds', []))} rounds closed, "
+                      f"{len(out.get('applications', []))} instant applications")
+
+
 @app.command()
 def setup(
     enterprises: int = typer.Option(20_000, "--enterprises", help="Size of the synthetic district."),
@@ -131,3 +144,5 @@ def setup(
     except DomainError as exc:
         fail(exc)
     console.print(f"演示账号 / demo accounts ready (password: {DEMO_PASSWORD}); newly created: {created or 'none'}")
+    if not no_data:
+        _demo_payouts(settings)

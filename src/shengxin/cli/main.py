@@ -11,6 +11,7 @@ from shengxin.cli import appeals_classify
 from shengxin.cli import signals as signals_cli
 from shengxin.cli import tags as tags_cli
 from shengxin.cli import policies as policies_cli
+from shengxin.cli import payouts as payouts_cli
 
 app = typer.Typer(
     name="shengxin",
@@ -32,6 +33,7 @@ app.add_typer(appeals_classify.app, name="appeals-model")
 app.add_typer(signals_cli.app, name="signals")
 app.add_typer(tags_cli.app, name="tags")
 app.add_typer(policies_cli.app, name="policies")
+app.add_typer(payouts_cli.app, name="payouts")
 
 
 

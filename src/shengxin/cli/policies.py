@@ -341,8 +341,11 @@ def match(policy: str | None = typer.Option(None, "--policy", help="Only this po
     try:
         with _bars(as_json) as bars, session_scope() as s:
             task = bars.add_task("匹配企业 / matching enterprises", total=None)
+            from shengxin.payouts.ledger import paid_table
+
             snap = matching.run_match(s, district, settings.analytic_dir, as_of=date, policy_id=policy,
-                                      progress=lambda n: bars.advance(task, n))
+                                      progress=lambda n: bars.advance(task, n),
+                                      paid=paid_table(s, (date or dt.date.today()).year))
             bars.update(task, total=snap.manifest["enterprises"], completed=snap.manifest["enterprises"])
             new_pushes = pushes.enqueue_from_snapshot(s, settings.analytic_dir, snap, policy) if push else 0
     except DomainError as exc:
@@ -403,7 +406,11 @@ def rematch(uscc: str = typer.Argument(...), push: bool = typer.Option(True, "--
     try:
         with session_scope() as s:
             snap = matching.require_current(settings.analytic_dir)
-            m = matching.rematch(s, load_district(settings.district_file), settings.analytic_dir, normalise(uscc))
+            from shengxin.payouts.ledger import paid_table
+
+            code = normalise(uscc)
+            m = matching.rematch(s, load_district(settings.district_file), settings.analytic_dir, code,
+                                 paid=paid_table(s, uscc=code))
             new = pushes.enqueue(s, f"{snap.id}+{m.uscc}", [r for r in m.rows if r["status"] == "eligible"]) if push else 0
     except DomainError as exc:
         fail(exc)

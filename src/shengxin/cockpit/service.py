@@ -280,8 +280,35 @@ def _appeal_tiles(ctx: dict) -> list[Tile]:
     return tiles
 
 
+def _payout_tiles(ctx: dict) -> list[Tile]:
+    """Paid policy money (payouts ledger): amount, payees, median days from eligibility to payment;
+    town staff see their own town's (the payouts domain scopes it by the principal)."""
+    from shengxin.payouts.stats import payout_stats
+
+    session: Session = ctx["session"]
+    try:
+        with session.begin_nested():
+            rows = payout_stats(session, ctx["principal"], by=("mode",))
+    except SQLAlchemyError:
+        log.warning("payout statistics unavailable (payout tables missing?)", exc_info=True)
+        return []
+    payees = sum(r["payees"] for r in rows)
+    if not payees:
+        return []
+    amount = sum(r["amount_fen"] for r in rows)
+    wan, rest = divmod(amount, 1_000_000)  # fen → 万元 with one decimal, in integers
+    tiles = [Tile("payouts", "政策兑现资金", amount, f"{wan:,}.{rest // 100_000}", "万元", "兑现台账",
+                  f"{payees:,} 家企业已到账", "/payouts/stats")]
+    weighted = [(r["days_avg"], r["payees"]) for r in rows if r["days_avg"] is not None]
+    if weighted:
+        days = sum(d * n for d, n in weighted) / sum(n for _, n in weighted)
+        tiles.append(Tile("payout_days", "兑现平均用时", round(days, 1), f"{days:.1f}", "天", "兑现台账",
+                          "从符合条件到资金到账"))
+    return tiles
+
+
 TILE_PROVIDERS: list[Callable[[dict], list[Tile]]] = [
-    _hub_tiles, _signal_tiles, _followup_tiles, _tag_tiles, _appeal_tiles,
+    _hub_tiles, _signal_tiles, _followup_tiles, _tag_tiles, _appeal_tiles, _payout_tiles,
 ]
 
 
@@ -325,7 +352,8 @@ def cockpit(settings: Settings, district: District, session: Session, principal:
     sig = store.current(settings.analytic_dir)
     analytic = _analytic(str(settings.analytic_dir), hub.id if hub else None, sig.id if sig else None,
                          _tags_id(settings.analytic_dir), scope.town)
-    ctx = {"analytic": analytic, "scope": scope, "session": session, "district": district, "settings": settings}
+    ctx = {"analytic": analytic, "scope": scope, "session": session, "district": district, "settings": settings,
+           "principal": principal}
     tiles = [t for provider in TILE_PROVIDERS for t in provider(ctx)]
     towns = _town_chart(district, scope, analytic)
     signals = analytic["signals"]

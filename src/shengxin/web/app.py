@@ -81,6 +81,7 @@ def routers() -> list:
     from shengxin.web.api import signals as api_signals
     from shengxin.web.api import system as api_system
     from shengxin.web.api import tags as api_tags
+    from shengxin.web.api import payouts as api_payouts
     from shengxin.web.pages import admin as pages_admin
     from shengxin.web.pages import appeals as pages_appeals
     from shengxin.web.pages import appeals_library as pages_appeals_library
@@ -91,6 +92,9 @@ def routers() -> list:
     from shengxin.web.pages import policies as pages_policies
     from shengxin.web.pages import signals as pages_signals
     from shengxin.web.pages import tags as pages_tags
+    from shengxin.web.pages import payouts as pages_payouts
+    from shengxin.web.pages import payouts_portal as pages_payouts_portal
+    from shengxin.web.pages import payouts_public as pages_payouts_public
 
     return [api_appeals.router, api_appeals.workdays_router, api_open311.router,
                    pages_appeals_library.router,  # before pages_appeals: /appeals/{appeal_id} would shadow it
@@ -98,4 +102,5 @@ def routers() -> list:
                    api_system.router, api_accounts.router, api_audit.router, api_docs.router,
                    api_enterprises.router, pages_auth.router, pages_admin.router, pages_enterprises.router,
                    pages_datahub.router, api_signals.router, api_cockpit.router, pages_signals.router,
-                   pages_cockpit.router, api_tags.router, pages_tags.router, api_policies.router, pages_policies.router]
+                   pages_cockpit.router, api_tags.router, pages_tags.router, api_policies.router, pages_policies.router,
+                   api_payouts.router, pages_payouts_portal.router, pages_payouts_public.router, pages_payouts.router]

@@ -191,7 +191,9 @@ def rematch(uscc: str, request: Request, db: Session = Depends(get_db),
     if principal.role is Role.TOWN and enterprise.town_code != principal.town_code:
         raise Forbidden("该企业不在您的服务范围内")
     snap = require_current(_analytic(request))
-    m = run(db, _district(request), _analytic(request), enterprise.uscc)
+    from shengxin.payouts.ledger import paid_table
+
+    m = run(db, _district(request), _analytic(request), enterprise.uscc, paid=paid_table(db, uscc=enterprise.uscc))
     new = pushes.enqueue(db, f"{snap.id}+{m.uscc}", [r for r in m.rows if r["status"] == "eligible"])
     db.commit()
     return {"uscc": m.uscc, "as_of": m.as_of.isoformat(), "rows": m.rows, "new_pushes": new,

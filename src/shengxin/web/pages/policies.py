@@ -238,7 +238,9 @@ def match_submit(policy_id: str, request: Request, db: Session = Depends(get_db)
     summary = service.get(db, policy_id)
     if not service.can_manage(principal, summary.department_code):
         raise Forbidden("只有区级管理员或责任部门的工作人员可以发起匹配")
-    snap = run_match(db, _district(request), _analytic(request), policy_id=policy_id)
+    from shengxin.payouts.ledger import paid_table
+
+    snap = run_match(db, _district(request), _analytic(request), policy_id=policy_id, paid=paid_table(db))
     pushes.enqueue_from_snapshot(db, _analytic(request), snap, policy_id)
     db.commit()
     return RedirectResponse(f"/policies/{policy_id}", status_code=303)
