@@ -256,14 +256,22 @@ def enterprise_rows(snapshot: Snapshot | None, uscc: str, tables: Iterable[str] 
     skip = frozenset(skip)
     out: dict[str, list[dict]] = {}
     for name in (tables if tables is not None else defs):
-        names = [n for n in defs[name].field_names if n not in skip]
-        names += [n for n, _ in LINEAGE_FIELDS] if lineage else []
-        rows: list[dict] = []
-        for path in (snapshot.table_files(name) if snapshot else []):
-            for r in segment_rows(path, uscc, names).to_pylist():
-                rows.append({n: r.get(n) for n in names})
-        out[name] = rows
+        schema = defs[name].arrow_schema(lineage=lineage)
+        schema = pa.schema([f for f in schema if f.name not in skip])
+        out[name] = enterprise_table(snapshot, name, uscc, schema).to_pylist()
     return out
+
+
+def enterprise_table(snapshot: Snapshot | None, name: str, uscc: str, schema: pa.Schema) -> pa.Table:
+    """One enterprise's rows of canonical table ``name`` across its segment files, as an Arrow table
+    of ``schema`` (a column a segment lacks is null; only matching row groups are decoded)."""
+    parts = []
+    for path in (snapshot.table_files(name) if snapshot else []):
+        got = segment_rows(path, uscc, schema.names)
+        columns = [got.column(f.name).cast(f.type) if f.name in got.column_names
+                   else pa.nulls(got.num_rows, f.type) for f in schema]
+        parts.append(pa.Table.from_arrays(columns, schema=schema))
+    return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
 #: The canonical tables each derived view reads.
@@ -296,14 +304,7 @@ def open_enterprise(snapshot: Snapshot | None, uscc: str, tables: Iterable[str] 
     canonical = dict.fromkeys(t for name in wanted for t in _VIEW_SOURCES.get(name, (name,)))
     con = con or duckdb.connect(":memory:")
     for name in canonical:
-        schema = defs[name].arrow_schema()
-        parts = []
-        for path in (snapshot.table_files(name) if snapshot else []):
-            got = segment_rows(path, uscc, schema.names)
-            columns = [got.column(f.name).cast(f.type) if f.name in got.column_names
-                       else pa.nulls(got.num_rows, f.type) for f in schema]
-            parts.append(pa.Table.from_arrays(columns, schema=schema))
-        con.register(name, pa.concat_tables(parts) if parts else schema.empty_table())
+        con.register(name, enterprise_table(snapshot, name, uscc, defs[name].arrow_schema()))
     for name in wanted:
         if name in _VIEW_SOURCES:
             con.execute(_view_sql(name))

@@ -77,26 +77,48 @@ def pause_between_chunks() -> None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _round(session: Session, round_id: int, *, lock: bool = False) -> PayoutRound:
-    q = select(PayoutRound).where(PayoutRound.id == round_id)
+def _by_id(session: Session, model, row_id: int, missing: str, where: str, *, lock: bool = False):
+    """The row of ``model`` with this id (``lock``: ``SELECT … FOR UPDATE``, refreshed), or NotFound."""
+    q = select(model).where(model.id == row_id)
     if lock:
         q = q.with_for_update().execution_options(populate_existing=True)
-    r = session.execute(q).scalar_one_or_none()
-    if r is None:
-        raise NotFound(f"没有编号为 {round_id} 的兑现批次", where="round_id")
-    return r
+    row = session.execute(q).scalar_one_or_none()
+    if row is None:
+        raise NotFound(missing, where=where)
+    return row
+
+
+def _round(session: Session, round_id: int, *, lock: bool = False) -> PayoutRound:
+    return _by_id(session, PayoutRound, round_id, f"没有编号为 {round_id} 的兑现批次", "round_id", lock=lock)
+
+
+def _publics(session: Session, rounds: list[PayoutRound]) -> list[RoundPublic]:
+    """The summaries of many rounds with three grouped queries in all (not three per round)."""
+    ids = [r.id for r in rounds]
+    if not ids:
+        return []
+    counts: dict[int, dict] = {i: {} for i in ids}
+    amounts: dict[int, dict] = {i: {} for i in ids}
+    for rid, status, n, amount in session.execute(
+            select(PayoutItem.round_id, PayoutItem.status, func.count(),
+                   func.coalesce(func.sum(PayoutItem.amount_fen), 0))
+            .where(PayoutItem.round_id.in_(ids)).group_by(PayoutItem.round_id, PayoutItem.status)):
+        counts[rid][status], amounts[rid][status] = int(n), int(amount)
+    open_objections = dict(session.execute(
+        select(PayoutObjection.round_id, func.count()).where(
+            PayoutObjection.round_id.in_(ids), PayoutObjection.answered_at.is_(None))
+        .group_by(PayoutObjection.round_id)).all())
+    without = dict(session.execute(
+        select(PayoutItem.round_id, func.count()).where(
+            PayoutItem.round_id.in_(ids), PayoutItem.account_id.is_(None),
+            PayoutItem.status.in_(("proposed", "approved")))
+        .group_by(PayoutItem.round_id)).all())
+    return [RoundPublic.of(r, counts[r.id], amounts[r.id], int(open_objections.get(r.id, 0)),
+                           int(without.get(r.id, 0))) for r in rounds]
 
 
 def _public(session: Session, r: PayoutRound) -> RoundPublic:
-    rows = session.execute(select(PayoutItem.status, func.count(), func.coalesce(func.sum(PayoutItem.amount_fen), 0))
-                           .where(PayoutItem.round_id == r.id).group_by(PayoutItem.status)).all()
-    open_objections = session.scalar(select(func.count()).select_from(PayoutObjection).where(
-        PayoutObjection.round_id == r.id, PayoutObjection.answered_at.is_(None))) or 0
-    without = session.scalar(select(func.count()).select_from(PayoutItem).where(
-        PayoutItem.round_id == r.id, PayoutItem.account_id.is_(None),
-        PayoutItem.status.in_(("proposed", "approved")))) or 0
-    return RoundPublic.of(r, {s: int(n) for s, n, _ in rows}, {s: int(a) for s, _, a in rows}, int(open_objections),
-                          int(without))
+    return _publics(session, [r])[0]
 
 
 def get_round(session: Session, round_id: int, principal: Principal) -> RoundPublic:
@@ -115,7 +137,7 @@ def list_rounds(session: Session, principal: Principal, *, policy_id: str | None
         q = q.where(PayoutRound.status == status)
     if mode:
         q = q.where(PayoutRound.mode == mode)
-    return [_public(session, r) for r in session.scalars(q.order_by(PayoutRound.id.desc()))]
+    return _publics(session, list(session.scalars(q.order_by(PayoutRound.id.desc()))))
 
 
 def _accounts(session: Session, items: list[PayoutItem]) -> dict[int, PayoutAccount]:
@@ -153,13 +175,7 @@ def list_items(session: Session, round_id: int, principal: Principal, *, status:
 
 
 def _item(session: Session, item_id: int, *, lock: bool = False) -> PayoutItem:
-    q = select(PayoutItem).where(PayoutItem.id == item_id)
-    if lock:
-        q = q.with_for_update().execution_options(populate_existing=True)
-    item = session.execute(q).scalar_one_or_none()
-    if item is None:
-        raise NotFound(f"没有编号为 {item_id} 的兑现明细", where="item_id")
-    return item
+    return _by_id(session, PayoutItem, item_id, f"没有编号为 {item_id} 的兑现明细", "item_id", lock=lock)
 
 
 def get_item(session: Session, item_id: int, principal: Principal) -> ItemPublic:
