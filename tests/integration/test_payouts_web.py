@@ -303,6 +303,7 @@ def test_batch_bank_files_result_upload_retry_close_and_clawback(user, w, monkey
     # ledger check, statistics
     ledger = auditor.get("/payouts/ledger")
     assert ledger.status_code == 200 and 'data-testid="verify-status">完整' in ledger.text and "TEST-WEB" in ledger.text
+    assert "<title>资金台账 · " in ledger.text and ledger.text.count('data-testid="imports"') <= 1
     assert town.get("/payouts/ledger").status_code == 403
     assert auditor.get("/api/payouts/ledger").json()["verify"]["ok"] is True
     stats = auditor.get("/payouts/stats?by=policy&by=town")
