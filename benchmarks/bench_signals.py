@@ -128,6 +128,29 @@ def generate(folder: Path, n: int, months: int, seed: int = 2026) -> dict:
                                   "removed_on": pa.nulls(k, pa.date32())})
     write("survey_list", {"uscc": uscc[picks[4]], "name": np.full(k, "x"), "scope": np.full(k, "industry"),
                           "included_month": pa.array(np.full(k, np.datetime64("2024-01-01")), type=pa.date32())})
+    # shareholder register (two natural persons per enterprise) and the outside-registrations feed
+    # (3 % of n companies; every second one shares a shareholder or the phone of a district firm)
+    person = np.char.add("股东", np.arange(2 * n).astype(str))
+    masked = np.char.add("330106********", np.char.zfill((np.arange(2 * n) % 10_000).astype(str), 4))
+    m = max(n * 3 // 100, 1)
+    o_uscc = np.char.add("91330113MA", np.char.zfill(np.arange(m).astype(str), 8))
+    linked = rng.choice(n, size=m, replace=False)
+    shares = np.arange(m) % 2 == 0
+    write("shareholders", {
+        "uscc": np.concatenate([np.repeat(uscc, 2), o_uscc]),
+        "shareholder_name": np.concatenate([person, np.where(shares, person[2 * linked], np.char.add("外", person[:m]))]),
+        "shareholder_kind": np.full(2 * n + m, "person"),
+        "shareholder_id": np.concatenate([masked, masked[2 * linked]]),
+        "subscribed_fen": np.full(2 * n + m, 1_000_000), "share_pct": pa.array(np.full(2 * n + m, 50.0)).cast(pa.decimal128(7, 4)),
+    })
+    write("outside_enterprises", {
+        "uscc": o_uscc, "name": np.char.add("区外企业", np.arange(m).astype(str)),
+        "established_on": pa.array(np.datetime64("2024-01-01") + rng.integers(0, 1000, m).astype("timedelta64[D]"), type=pa.date32()),
+        "industry_code": classes[linked], "region_code": np.full(m, "330113"),
+        "registration_authority": np.full(m, "杭州市临平区市场监督管理局"), "address": np.full(m, "浙江省杭州市临平区"),
+        "legal_representative": np.full(m, "李四"),
+        "phone": np.where(shares, "0571-00000000", np.char.add("139", np.char.zfill(np.arange(m).astype(str), 8))),
+    })
     return {"enterprises": n, "months": months, "tax_rows": int(present_tax.sum()), "headcount_rows": int(present_head.sum()),
             "electricity_rows": int(present_kwh.sum()), "monthly_filers": int(monthly.sum())}
 

@@ -11,6 +11,7 @@ shapes) and read through ``--inputs``-style folder sources, like the benchmark.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,7 +52,23 @@ SCENARIOS = [
     "cert_first", "cert_renewal", "financed",
     "approach", "approach_listed", "approach_flat", "above", "above_listed",
     "expand", "expand_headcount_only", "young_drop", "slow_decline",
+    "aff_person", "aff_parent", "aff_phone", "aff_other_industry", "aff_namesake", "aff_investor",
+    "aff_agent_phone", "aff_old", "aff_in_district",
 ]
+#: scenario -> (outside company's industry class, established on, link); "reloc_data" also set up an
+#: outside company four months before its headcount and electricity fell away.
+AFFILIATES = {
+    "aff_person": ("3412", dt.date(2026, 5, 20), "person"),
+    "aff_parent": ("3411", dt.date(2026, 3, 2), "parent"),
+    "aff_phone": ("3419", dt.date(2026, 9, 9), "phone"),
+    "aff_other_industry": ("6513", dt.date(2026, 5, 20), "person"),
+    "aff_namesake": ("3411", dt.date(2026, 5, 20), "namesake"),
+    "aff_investor": ("3411", dt.date(2026, 5, 20), "investor"),
+    "aff_agent_phone": ("3411", dt.date(2026, 5, 20), "agent_phone"),
+    "aff_old": ("3411", dt.date(2019, 4, 1), "person"),
+    "aff_in_district": ("3411", dt.date(2026, 5, 20), "person"),
+    "reloc_data": ("3411", dt.date(2026, 2, 10), "person"),
+}
 
 
 def _code(i: int) -> str:
@@ -79,7 +96,7 @@ def build_district(folder: Path, seed: int = 7) -> dict[str, str]:
                  "quarterly": "software", "gap": "software", "tax_rate_drop": "software", "layoff": "manufacturing",
                  "small_team_dip": "retail", "festival_headcount": "manufacturing", "reloc_registry": "manufacturing",
                  "reloc_town": "software", "reloc_data": "manufacturing", "expand": "manufacturing",
-                 "expand_headcount_only": "manufacturing"}
+                 "expand_headcount_only": "manufacturing", **{a: "manufacturing" for a in AFFILIATES}}
     special = {}
     for name in SCENARIOS:
         uscc = _code(len(firms))
@@ -163,8 +180,9 @@ def build_district(folder: Path, seed: int = 7) -> dict[str, str]:
         "established_on": [dt.date(2015, 1, 1)] * n, "legal_form": ["有限责任公司"] * n, "industry_code": industry,
         "registered_capital_fen": [100_000_000] * n, "address": ["浙江省杭州市余杭区"] * n, "town_code": list(town),
         "status": list(status), "status_changed_on": changed, "legal_representative": ["张三"] * n,
-        "phone": ["0571-00000000"] * n,
+        "phone": ["13800001111" if u == special["aff_phone"] else "0571-00000000" for u, _ in firms],
     })
+    _write_affiliates(folder, special, [u for u, s in firms if s == "manufacturing"])
 
     def long(values: np.ndarray, mask: np.ndarray, dtype=np.int64):
         r, c = np.nonzero(mask & ~np.isnan(values))
@@ -202,6 +220,43 @@ def build_district(folder: Path, seed: int = 7) -> dict[str, str]:
         "uscc": [special["financed"]], "financed_on": [dt.date(2026, 9, 10)], "round": ["a"],
         "amount_fen": [3_000_000_000]})
     return special
+
+
+def _write_affiliates(folder: Path, special: dict[str, str], manufacturers: list[str]) -> None:
+    """Shareholders of some district firms and the outside-registrations feed (one company per
+    AFFILIATES entry, plus an unrelated one)."""
+    holders = {"uscc": [], "shareholder_name": [], "shareholder_kind": [], "shareholder_id": [],
+               "subscribed_fen": [], "share_pct": []}
+
+    def hold(company: str, name: str, kind: str, sid: str) -> None:
+        for key, value in zip(holders, (company, name, kind, sid, 1_000_000, Decimal("50"))):
+            holders[key].append(value)
+
+    platform = make_code("9", "1", "330110", "MA8888888")
+    for k, u in enumerate(manufacturers[:6]):  # an investment platform in six district firms
+        hold(u, "杭州市余杭区产业投资有限公司", "entity", platform)
+    outside = {"uscc": [], "name": [], "established_on": [], "industry_code": [], "region_code": [],
+               "registration_authority": [], "address": [], "legal_representative": [], "phone": []}
+    for k, (scenario, (industry, founded, link)) in enumerate(AFFILIATES.items()):
+        firm = special[scenario]
+        person, masked = f"股东{k:02d}", f"330106********{k:03d}X"
+        hold(firm, person, "person", masked)
+        code = make_code("9", "1", "330110" if scenario == "aff_in_district" else "330113", f"MA7{k:06d}")
+        phone = "+86 138-0000-1111" if link == "phone" else "0571-00000000" if link == "agent_phone" else f"1390000{k:04d}"
+        for key, value in zip(outside, (code, f"杭州{scenario}科技有限公司", founded, industry,
+                                         "330110" if scenario == "aff_in_district" else "330113",
+                                         "杭州市临平区市场监督管理局", "浙江省杭州市临平区", "王五", phone)):
+            outside[key].append(value)
+        if link == "person":
+            hold(code, f" {person}", "person", masked.lower())  # spaces and a lower-case x still match
+        elif link == "parent":
+            hold(code, "测试母公司", "entity", firm)
+        elif link == "namesake":
+            hold(code, person, "person", f"330106********{k + 50:03d}X")
+        elif link == "investor":
+            hold(code, "杭州市余杭区产业投资有限公司", "entity", platform)
+    _write(folder, "shareholders", holders)
+    _write(folder, "outside_enterprises", outside)
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +299,9 @@ NEGATIVE = [
     ("above_listed", "above_threshold_unlisted"), ("expand_headcount_only", "expansion"),
     ("young_drop", "revenue_drop"), ("young_drop", "tax_drop"), ("slow_decline", "revenue_drop"),
     ("slow_decline", "tax_drop"),
+    ("aff_other_industry", "relocation_risk"), ("aff_namesake", "relocation_risk"),
+    ("aff_investor", "relocation_risk"), ("aff_agent_phone", "relocation_risk"), ("aff_old", "relocation_risk"),
+    ("aff_in_district", "relocation_risk"),
 ]
 
 
@@ -290,8 +348,30 @@ def test_relocation_reasons_and_routing(detected):
     assert set(moved["reason_codes"].split(",")) >= {"registry_moved_out", "registry_town_outside"}
     assert moved["town_code"] == ""  # registered outside the district: the district desk
     (data,) = signals_of(result, special["reloc_data"])["relocation_risk"]
-    assert data["reason_codes"] == "headcount_and_electricity_falling"
+    assert "headcount_and_electricity_falling" in data["reason_codes"].split(",")
     assert data["town_code"] in (TOWN, OTHER_TOWN)
+
+
+def test_outside_affiliate_evidence(detected):
+    """A same-industry company set up outside the district: the month it was set up, the link and the
+    company named in the evidence; merged with the same firm's later fall of headcount and electricity."""
+    result, special = detected
+    (person,) = signals_of(result, special["aff_person"])["relocation_risk"]
+    assert person["reason_codes"] == "affiliate_outside_shared_shareholder"
+    assert person["start_month"] == person["detected_month"] == dt.date(2026, 5, 1) and person["active"]
+    detail = json.loads(person["detail"])
+    assert detail["affiliate_region"] == "330113" and detail["shared_shareholders"] == "股东00"
+    assert detail["affiliate_established_on"] == "2026-05-20" and detail["affiliates"] == 1
+    assert person["series_metric"] == "headcount" and len(person["series_values"]) == T
+    (parent,) = signals_of(result, special["aff_parent"])["relocation_risk"]
+    assert parent["reason_codes"] == "affiliate_outside_shared_shareholder"
+    (phone,) = signals_of(result, special["aff_phone"])["relocation_risk"]
+    assert phone["reason_codes"] == "affiliate_outside_shared_contact"
+    assert json.loads(phone["detail"])["shared_phone"] == "13800001111"
+    (moved,) = signals_of(result, special["reloc_data"])["relocation_risk"]
+    assert set(moved["reason_codes"].split(",")) == {"headcount_and_electricity_falling",
+                                                     "affiliate_outside_shared_shareholder"}
+    assert moved["start_month"] == dt.date(2026, 2, 1) and moved["value"] is not None
 
 
 def test_listing_activity(detected):
@@ -318,8 +398,11 @@ def test_as_of_run_ignores_later_data(district_files):
                            as_of=np.datetime64("2026-06", "M"), months=24)
     con.close()
     assert result.window_start == np.datetime64("2024-07", "M")
-    for scenario in ("dishonest_new", "abnormal_new", "financed", "reloc_registry", "reloc_data"):
+    for scenario in ("dishonest_new", "abnormal_new", "financed", "reloc_registry", "aff_phone"):
         assert signals_of(result, special[scenario]) == {}, scenario
+    # the outside company set up in February shows; the fall of headcount from June does not yet
+    (early,) = signals_of(result, special["reloc_data"])["relocation_risk"]
+    assert early["reason_codes"] == "affiliate_outside_shared_shareholder"
     assert result.table.column("detected_month").to_pylist() and \
         max(result.table.column("end_month").to_pylist()) <= dt.date(2026, 6, 1)
 

@@ -90,7 +90,8 @@ def evaluate(
     table = Table("signal", "truth event", "signals", "precision", "observable", "recall", "target")
     for sid, e in report["signals"].items():
         target = "" if "target" not in e else ("met" if e["meets_target"] else "NOT met")
-        table.add_row(sid, e["truth_event"], str(e["signals"]), _percent(e["precision"]),
+        event = e["truth_event"] if isinstance(e["truth_event"], str) else ", ".join(e["truth_event"])
+        table.add_row(sid, event, str(e["signals"]), _percent(e["precision"]),
                       f"{e['observable_truth_events']}/{e['truth_events']}", _percent(e["recall"]), target)
     console.print(table)
     for e in report["naive"].values():

@@ -147,9 +147,29 @@ class AlternativesParams(_Strict):
     alternatives: list[DeviationParams] = Field(min_length=2, max_length=4)
 
 
+class AffiliateParams(_Strict):
+    """A same-industry company set up outside the district that shares a shareholder or a contact
+    phone with a district enterprise (``signals/affiliates.py`` states the rules)."""
+
+    #: Leading digits of the GB/T 4754 class both must share: 2 = division (大类), 3 = group, 4 = class.
+    industry_digits: int = Field(default=2, ge=1, le=4)
+    #: A shareholder holding stakes in more district enterprises than this is a common investor
+    #: (an investment platform, a fund) and links nothing.
+    max_shared_holdings: int = Field(default=3, ge=1)
+    #: A phone number registered by more district enterprises than this is an agency's (代理记账)
+    #: and links nothing.
+    max_shared_phone: int = Field(default=3, ge=1)
+    #: Months an outside company counts as newly set up (the episode's length when nothing else happens).
+    active_months: int = Field(default=12, ge=1, le=60)
+    #: A registry or data episode starting at most this many months after the outside company was set
+    #: up is the same relocation: one episode with both reasons.
+    merge_months: int = Field(default=18, ge=0, le=60)
+
+
 class RelocationParams(_Strict):
     moved_out_statuses: list[str] = Field(min_length=1)
     data: DeviationParams
+    affiliates: AffiliateParams | None = None
 
 
 class ListingParams(_Strict):
@@ -217,9 +237,17 @@ class EvidenceField(_Strict):
 
 
 class Evaluation(_Strict):
-    truth_event: str | None = None
+    #: The truth event(s) the signal should find; with several, an episode is correct when it matches
+    #: any of them and recall counts each of them.
+    truth_event: str | list[str] | None = None
     tolerance_months: int = Field(default=2, ge=0, le=24)
     before_only: bool = False
+
+    @property
+    def truth_events(self) -> list[str]:
+        if not self.truth_event:
+            return []
+        return [self.truth_event] if isinstance(self.truth_event, str) else list(self.truth_event)
 
 
 _EVIDENCE_SCALARS = {"value", "baseline", "change", "months", "score", "lost", "ratio"}

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from shengxin.errors import NotFound
 from shengxin.reference.district import District
+from shengxin.signals import affiliates
 from shengxin.signals import detectors as det
 from shengxin.signals.catalogue import (
     AlternativesParams,
@@ -104,6 +105,11 @@ class DetectionResult:
         return out
 
 
+#: Reasons that on their own do not cover other signals: the firm still operates here (an outside
+#: affiliate is an early warning), so its layoffs and drops keep their own signals.
+EARLY_ONLY_REASONS = frozenset({affiliates.REASON_SHAREHOLDER, affiliates.REASON_CONTACT})
+
+
 def _supersede(results: dict[str, det.Episodes], catalogue: Catalogue, n: int) -> dict[str, det.Episodes]:
     """Drop episodes of superseded signals that overlap (± a few months) an episode of the
     superseding signal for the same enterprise."""
@@ -112,6 +118,8 @@ def _supersede(results: dict[str, det.Episodes], catalogue: Catalogue, n: int) -
         cover = results.get(definition.id)
         if not definition.supersedes or cover is None or len(cover) == 0:
             continue
+        cover = cover.take(~np.asarray([set(str(r).split(",")) <= EARLY_ONLY_REASONS for r in cover.reasons],
+                                       dtype=bool))
         lo = np.full(n, np.iinfo(np.int64).max)
         hi = np.full(n, np.iinfo(np.int64).min)
         np.minimum.at(lo, cover.row, cover.start - det.SUPERSEDE_MONTHS)
@@ -180,7 +188,11 @@ def run_detection(
         elif isinstance(params, AlternativesParams):
             eps = det.detect_alternatives(panel, params, cache, [r.code for r in definition.reason_codes])
         elif isinstance(params, RelocationParams):
-            eps = det.detect_relocation(panel, params, cache, towns, definition)
+            linked = None
+            if params.affiliates is not None:
+                links = affiliates.read_links(con, panel, params.affiliates, district.code)
+                linked = affiliates.episodes(panel, links, params.affiliates)
+            eps = det.detect_relocation(panel, params, cache, towns, definition, linked)
         elif isinstance(params, ListingParams):
             fields = list(dict.fromkeys(params.detail_fields + [f for f in (params.removed_field, params.first_of) if f]))
             since = None if params.first_of else panel.months[0]  # "first of" needs the whole history

@@ -47,6 +47,8 @@ from shengxin.errors import DomainError
 from shengxin.reference import industries
 from shengxin.reference.scope import load_scope_table, scope_threshold
 from shengxin.signals import robust
+from shengxin.signals.affiliates import AffiliateEpisodes
+from shengxin.signals.affiliates import to_json as affiliate_json
 from shengxin.signals.catalogue import (
     DeviationParams,
     ListingParams,
@@ -876,9 +878,13 @@ def detect_alternatives(panel: Panel, params, cache: FrameCache, reasons: list[s
 
 
 def detect_relocation(panel: Panel, params: RelocationParams, cache: FrameCache,
-                      district_towns: frozenset[str], definition: SignalDefinition) -> Episodes:
+                      district_towns: frozenset[str], definition: SignalDefinition,
+                      affiliates: AffiliateEpisodes | None = None) -> Episodes:
     """Registry shows the enterprise left (status or town outside the district), or headcount and
-    electricity fall together (sustained). One episode per enterprise and event."""
+    electricity fall together (sustained), or a same-industry company was set up outside the
+    district with shared shareholders or contacts (``affiliates``, see ``signals/affiliates.py``).
+    One episode per enterprise and event: an outside company set up at most ``merge_months``
+    before or after a registry or data episode of the same enterprise is the same move."""
     codes = [r.code for r in definition.reason_codes]
     data_reason = next((c for c in codes if c.startswith("headcount")), codes[-1])
     data = detect_deviation(panel, params.data, cache, data_reason)
@@ -960,7 +966,55 @@ def detect_relocation(panel: Panel, params: RelocationParams, cache: FrameCache,
         detail=details, series_metric=np.full(n_reg, "headcount", dtype=object), series_values=series_v, series_baseline=series_b,
     )
     rest = data.take(~merged)
-    return concat([registry_eps, rest])
+    base = concat([registry_eps, rest])
+    if affiliates is None or len(affiliates) == 0 or params.affiliates is None:
+        return base
+    return _merge_affiliates(panel, base, affiliates, params, cache)
+
+
+def _merge_affiliates(panel: Panel, base: Episodes, aff: AffiliateEpisodes, params: RelocationParams,
+                      cache: FrameCache) -> Episodes:
+    """Add the outside-affiliate evidence to the enterprise's relocation episode of the same move, or
+    make it an episode of its own (the firm still operates here: the earliest warning)."""
+    window = params.affiliates.merge_months
+    by_row: dict[int, list[int]] = {}
+    for i, r in enumerate(base.row.tolist()):
+        by_row.setdefault(r, []).append(i)
+    base = base.take(np.arange(len(base)))  # a copy: its arrays are updated below
+    if not base.detail:
+        base.detail = [None] * len(base)
+    alone = []
+    for k in range(len(aff)):  # one iteration per enterprise with an outside affiliate
+        r, a = int(aff.row[k]), int(aff.start[k])
+        same = [i for i in by_row.get(r, []) if abs(int(base.start[i]) - a) <= window]
+        if not same:
+            alone.append(k)
+            continue
+        for i in same:
+            base.start[i] = min(int(base.start[i]), a)
+            base.detected[i] = min(int(base.detected[i]), a)
+            codes = [c for c in str(base.reasons[i]).split(",") if c]
+            base.reasons[i] = ",".join(codes + [c for c in str(aff.reasons[k]).split(",") if c not in codes])
+            base.detail[i] = affiliate_json(json.loads(base.detail[i]) if base.detail[i] else None, aff.detail[k])
+    if not alone:
+        return base
+    idx = np.asarray(alone, dtype=np.int64)
+    rows = aff.row[idx]
+    n = len(idx)
+    nan = np.full(n, np.nan)
+    series_v = series_b = None
+    if "headcount" in panel.series:
+        series_v = panel.series["headcount"][rows]
+        series_b = cache.get("headcount", params.data).aligned(rows).expected
+    own = Episodes(
+        row=rows, start=aff.start[idx], end=aff.end[idx], detected=aff.start[idx],
+        active=aff.end[idx] == panel.t - 1, months=aff.end[idx] - aff.start[idx] + 1,
+        value=nan, baseline=nan.copy(), change=nan.copy(), score=nan.copy(), lost=nan.copy(), ratio=nan.copy(),
+        reasons=aff.reasons[idx], detail=[affiliate_json(None, aff.detail[k]) for k in alone],
+        series_metric=np.full(n, "headcount" if series_v is not None else None, dtype=object),
+        series_values=series_v, series_baseline=series_b,
+    )
+    return concat([base, own])
 
 
 def concat(parts: list[Episodes]) -> Episodes:

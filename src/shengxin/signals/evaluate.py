@@ -5,8 +5,9 @@ detail, evidence_months) and ``truth/distractors.csv``; each definition's ``eval
 truth event it should find.
 
 **Matching rule.** A signal episode (enterprise, first month ``s0``, last month ``s1``) matches a
-truth event (enterprise, ``t0``, ``t1``) when the USCC is the same, the definition's truth event
-is the event's type, and the two periods overlap once the truth period is widened by the
+truth event (enterprise, ``t0``, ``t1``) when the USCC is the same, the event's type is (one of)
+the definition's truth event(s) — relocation risk covers both ``relocation_out`` and
+``relocation_affiliate``, and reports the recall of each — and the two periods overlap once the truth period is widened by the
 definition's ``tolerance_months`` ``k``: ``s0 <= t1 + k`` and ``s1 >= t0 - k``. With
 ``before_only`` (approaching the threshold, which must come *before* reaching it) the widening
 applies before the event only: ``s0 <= t1`` and ``s1 >= t0 - k``. Precision = matched episodes /
@@ -310,12 +311,13 @@ def evaluate(result: DetectionResult, catalogue: Catalogue, truth: Truth,
     }
     observable_of: dict[str, tuple[Truth, Truth]] = {}
     for definition in catalogue:
-        event = definition.evaluation.truth_event
-        if not event:
+        events = definition.evaluation.truth_events
+        if not events:
             continue
+        event = events[0] if len(events) == 1 else events
         m = sig == definition.id
         tol = definition.evaluation.tolerance_months
-        t = truth.of(event)
+        t = truth.take(np.isin(truth.event, events))
         obs = observable(definition, t, result)
         scored = _scored_signals(definition, start[m], panel)
         t_obs = t.take(obs)
@@ -330,6 +332,18 @@ def evaluate(result: DetectionResult, catalogue: Catalogue, truth: Truth,
             "recalled": int(truth_m.sum()),
             "recall": round(float(truth_m.mean()), 4) if len(t_obs) else None,
         }
+        if len(events) > 1:  # recall of each truth event the signal covers, and its share of the episodes
+            entry["by_truth_event"] = {}
+            for name in events:
+                of = t_obs.event == name
+                sig_k, _ = _match(uscc[m][scored], start[m][scored], end[m][scored], t.take(t.event == name), tol,
+                                  definition.evaluation.before_only)
+                entry["by_truth_event"][name] = {
+                    "truth_events": int((t.event == name).sum()), "observable_truth_events": int(of.sum()),
+                    "recalled": int(truth_m[of].sum()),
+                    "recall": round(float(truth_m[of].mean()), 4) if of.any() else None,
+                    "matching_signals": int(sig_k.sum()),
+                }
         if definition.id in TARGETS:
             p_target, r_target = TARGETS[definition.id]
             entry["target"] = {"precision": p_target, "recall": r_target}
@@ -349,7 +363,8 @@ def evaluate(result: DetectionResult, catalogue: Catalogue, truth: Truth,
                 by_kind[str(kind)] = len(unmatched & firms)
             entry["false_alarms_on_distractor_enterprises"] = by_kind
         report["signals"][definition.id] = entry
-        observable_of.setdefault(event, (t, t_obs))
+        for name in events:
+            observable_of.setdefault(name, (t.take(t.event == name), t_obs.take(t_obs.event == name)))
     for event, metric in METRIC_OF_EVENT.items():
         # scored like the detector: precision against every truth event, recall over the observable ones
         t, t_obs = observable_of.get(event, (truth.of(event), truth.of(event)))
