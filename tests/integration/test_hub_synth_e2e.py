@@ -50,7 +50,7 @@ def test_every_injected_defect_gets_its_documented_outcome(district, batching):
     report = ingest([district])
     assert all(f.status in ("ingested", "unmatched") for f in report.files), report.as_dict()
     ingested = {f.file for f in report.files if f.status == "ingested"}
-    assert len(ingested) == 12
+    assert len(ingested) == 15
     issues: dict[tuple[str, int], list[dict]] = {}
     for issue in read_issues(report.run_id).to_pylist():
         issues.setdefault((issue["file"], issue["row"]), []).append(issue)

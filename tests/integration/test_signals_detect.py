@@ -53,7 +53,8 @@ SCENARIOS = [
     "approach", "approach_listed", "approach_flat", "above", "above_listed",
     "expand", "expand_headcount_only", "young_drop", "slow_decline",
     "aff_person", "aff_parent", "aff_phone", "aff_other_industry", "aff_namesake", "aff_investor",
-    "aff_agent_phone", "aff_old", "aff_in_district",
+    "aff_agent_phone", "aff_old", "aff_in_district", "aff_mask_variant", "aff_full_id", "aff_phone_ext",
+    "aff_mask_conflict",
 ]
 #: scenario -> (outside company's industry class, established on, link); "reloc_data" also set up an
 #: outside company four months before its headcount and electricity fell away.
@@ -68,7 +69,14 @@ AFFILIATES = {
     "aff_old": ("3411", dt.date(2019, 4, 1), "person"),
     "aff_in_district": ("3411", dt.date(2026, 5, 20), "person"),
     "reloc_data": ("3411", dt.date(2026, 2, 10), "person"),
+    # real-world formats: another masking, an unmasked ID, several numbers and an extension
+    "aff_mask_variant": ("3411", dt.date(2026, 7, 1), "mask_variant"),
+    "aff_full_id": ("3411", dt.date(2026, 7, 1), "full_id"),
+    "aff_phone_ext": ("3411", dt.date(2026, 7, 1), "phone_ext"),
+    "aff_mask_conflict": ("3411", dt.date(2026, 7, 1), "mask_conflict"),  # same name and tail, other county
 }
+#: registry phones of some scenarios (everyone else shares an agency's number)
+PHONES = {"aff_phone": "13800001111", "aff_phone_ext": "0571-8666 0000转801"}
 
 
 def _code(i: int) -> str:
@@ -180,7 +188,7 @@ def build_district(folder: Path, seed: int = 7) -> dict[str, str]:
         "established_on": [dt.date(2015, 1, 1)] * n, "legal_form": ["有限责任公司"] * n, "industry_code": industry,
         "registered_capital_fen": [100_000_000] * n, "address": ["浙江省杭州市余杭区"] * n, "town_code": list(town),
         "status": list(status), "status_changed_on": changed, "legal_representative": ["张三"] * n,
-        "phone": ["13800001111" if u == special["aff_phone"] else "0571-00000000" for u, _ in firms],
+        "phone": [next((p for k, p in PHONES.items() if special[k] == u), "0571-00000000") for u, _ in firms],
     })
     _write_affiliates(folder, special, [u for u, s in firms if s == "manufacturing"])
 
@@ -242,7 +250,8 @@ def _write_affiliates(folder: Path, special: dict[str, str], manufacturers: list
         person, masked = f"股东{k:02d}", f"330106********{k:03d}X"
         hold(firm, person, "person", masked)
         code = make_code("9", "1", "330110" if scenario == "aff_in_district" else "330113", f"MA7{k:06d}")
-        phone = "+86 138-0000-1111" if link == "phone" else "0571-00000000" if link == "agent_phone" else f"1390000{k:04d}"
+        phone = {"phone": "+86 138-0000-1111", "agent_phone": "0571-00000000",
+                 "phone_ext": "13912345678／(0571)86660000"}.get(link, f"1390000{k:04d}")
         for key, value in zip(outside, (code, f"杭州{scenario}科技有限公司", founded, industry,
                                          "330110" if scenario == "aff_in_district" else "330113",
                                          "杭州市临平区市场监督管理局", "浙江省杭州市临平区", "王五", phone)):
@@ -251,6 +260,12 @@ def _write_affiliates(folder: Path, special: dict[str, str], manufacturers: list
             hold(code, f" {person}", "person", masked.lower())  # spaces and a lower-case x still match
         elif link == "parent":
             hold(code, "测试母公司", "entity", firm)
+        elif link == "mask_variant":
+            hold(code, person, "person", f"3301**********{k:03d}X")
+        elif link == "full_id":
+            hold(code, person, "person", f"33010619800101{k:03d}X")
+        elif link == "mask_conflict":
+            hold(code, person, "person", f"330107********{k:03d}X")
         elif link == "namesake":
             hold(code, person, "person", f"330106********{k + 50:03d}X")
         elif link == "investor":
@@ -289,6 +304,8 @@ POSITIVE = [
     ("reloc_data", "relocation_risk"), ("dishonest_new", "dishonesty_listing"), ("dishonest_old", "dishonesty_listing"),
     ("abnormal_new", "abnormal_operations"), ("cert_first", "new_certification"), ("financed", "financing"),
     ("approach", "approaching_threshold"), ("above", "above_threshold_unlisted"), ("expand", "expansion"),
+    ("aff_person", "relocation_risk"), ("aff_parent", "relocation_risk"), ("aff_phone", "relocation_risk"),
+    ("aff_mask_variant", "relocation_risk"), ("aff_full_id", "relocation_risk"), ("aff_phone_ext", "relocation_risk"),
 ]
 NEGATIVE = [
     ("one_off_dip", "revenue_drop"), ("festival_firm", "revenue_drop"), ("festival_firm", "tax_drop"),
@@ -301,7 +318,7 @@ NEGATIVE = [
     ("slow_decline", "tax_drop"),
     ("aff_other_industry", "relocation_risk"), ("aff_namesake", "relocation_risk"),
     ("aff_investor", "relocation_risk"), ("aff_agent_phone", "relocation_risk"), ("aff_old", "relocation_risk"),
-    ("aff_in_district", "relocation_risk"),
+    ("aff_in_district", "relocation_risk"), ("aff_mask_conflict", "relocation_risk"),
 ]
 
 

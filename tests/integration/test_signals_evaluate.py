@@ -49,6 +49,13 @@ def test_layoffs_and_relocations_meet_the_targets(report):
     assert layoff["meets_target"] and layoff["precision"] >= 0.9 and layoff["recall"] >= 0.8
     relocation = report["signals"]["relocation_risk"]
     assert relocation["precision"] >= 0.9 and relocation["recall"] >= 0.9
+    # the outside companies set up with shared shareholders or phones, before a move or instead of one
+    affiliate = relocation["by_truth_event"]["relocation_affiliate"]
+    assert affiliate["observable_truth_events"] >= 10 and affiliate["recall"] >= 0.9
+    assert relocation["by_truth_event"]["relocation_out"]["recall"] >= 0.9
+    look_alikes = relocation["false_alarms_on_distractor_enterprises"]
+    for kind in ("affiliate_other_industry", "common_investor", "agent_phone", "namesake_shareholder", "old_affiliate"):
+        assert look_alikes[kind] == 0, kind
 
 
 def test_drops_are_precise_and_far_better_than_the_naive_rule(report):

@@ -82,6 +82,11 @@ def registry_codes(out: Path) -> set[str]:
     return {r[0] for r in rows}
 
 
+def outside_codes(out: Path) -> set[str]:
+    _, rows = read_rows(out, DELIVERIES["outside"].path)
+    return {r[0] for r in rows}
+
+
 def defects_by_file(out: Path) -> dict[str, dict[int, list[tuple[str, str]]]]:
     by = defaultdict(lambda: defaultdict(list))
     with open(out / "truth" / "defects.csv", encoding="utf-8", newline="") as fh:
@@ -96,7 +101,7 @@ def defects_by_file(out: Path) -> dict[str, dict[int, list[tuple[str, str]]]]:
 def test_every_contract_file_exists_with_its_exact_header(delivery):
     out, manifest = delivery
     expected = contract()
-    assert len(expected) == 12 and set(expected) == {d.path for d in DELIVERIES.values()}
+    assert len(expected) == 15 and set(expected) == {d.path for d in DELIVERIES.values()}
     for rel, columns in expected.items():
         header, rows = read_rows(out, rel)
         assert header == columns, rel
@@ -156,7 +161,7 @@ def test_manifest_counts_and_hashes_match_the_files(delivery):
         assert sha256(out / f["path"]) == f["sha256"]
         _, rows = read_rows(out, f["path"])
         assert len(rows) == f["rows"], f["path"]
-    assert len(manifest["files"]) == 12
+    assert len(manifest["files"]) == 15
 
 
 # ------------------------------------------------------------------------------ defects
@@ -165,7 +170,7 @@ def test_manifest_counts_and_hashes_match_the_files(delivery):
 def test_defects_are_a_small_share_and_really_exist(delivery):
     out, manifest = delivery
     defects = defects_by_file(out)
-    registry = registry_codes(out)
+    registry = registry_codes(out) | outside_codes(out)  # the outside feed's codes are its own
     district = load_district(DEFAULT_DISTRICT_FILE)
     towns = {t.code for t in district.towns} | set(district.neighbour_town_codes)
     classes = set(read_classes())
@@ -230,6 +235,7 @@ def _enum_values(field: str) -> set[str]:
     return {
         "权利类型": set(lists.IP_TYPES), "认定类型": set(lists.CERT_TYPES), "轮次": set(lists.ROUNDS),
         "登记状态": {"存续", "迁出", "注销"}, "统计范围": set(scope_names()),
+        "股东类型": {"自然人", "企业法人", "合伙企业"},
     }[field]
 
 
@@ -237,6 +243,7 @@ def test_clean_rows_reference_valid_registered_enterprises(delivery):
     out, _ = delivery
     defects = defects_by_file(out)
     registry = registry_codes(out)
+    outside = outside_codes(out)
     for d in DELIVERIES.values():
         header, rows = read_rows(out, d.path)
         col = header.index(d.spec.uscc)
@@ -245,7 +252,12 @@ def test_clean_rows_reference_valid_registered_enterprises(delivery):
                 continue
             code = row[col]
             assert uscc.check(code).valid and code == uscc.normalise(code), (d.path, i, code)
-            assert code in registry, (d.path, i)
+            if d.path == DELIVERIES["outside"].path:
+                assert code not in registry, (d.path, i)
+            elif d.path == DELIVERIES["outside_shareholders"].path:
+                assert code in outside, (d.path, i)
+            else:
+                assert code in registry, (d.path, i)
     # the registry's own clean rows have unique codes
     header, rows = read_rows(out, DELIVERIES["registry"].path)
     clean = [r[0] for i, r in enumerate(rows, start=1) if i not in defects[DELIVERIES["registry"].path]]
@@ -293,7 +305,7 @@ def test_truth_stays_out_of_the_department_files(delivery):
     assert {p.name for p in (out / "truth").iterdir()} == {"events.csv", "distractors.csv", "defects.csv"}
     kinds = {e["event"] for e in events(out)}
     assert kinds == {"sustained_revenue_drop", "sustained_tax_drop", "layoff", "relocation_out",
-                     "reached_threshold", "new_certification", "financing"}
+                     "reached_threshold", "new_certification", "financing", "relocation_affiliate"}
 
 
 def test_truth_events_are_visible_in_the_files(delivery):
@@ -357,7 +369,9 @@ def test_distractors_are_listed_and_are_not_events(delivery):
     with open(out / "truth" / "distractors.csv", encoding="utf-8", newline="") as fh:
         distractors = list(csv.DictReader(fh))
     kinds = {d["kind"] for d in distractors}
-    assert kinds == {"one_off_dip", "reporting_gap", "quarterly_reporter", "seasonal_dip"}
+    assert kinds == {"one_off_dip", "reporting_gap", "quarterly_reporter", "seasonal_dip",
+                     "affiliate_other_industry", "common_investor", "agent_phone", "namesake_shareholder",
+                     "old_affiliate"}
     # distractors go to enterprises without a *planted* event; a drop the noise itself made is
     # listed as a realised event wherever it happened (a one-off dip may run into a noisy month)
     event_codes = {e["uscc"] for e in events(out) if e["event"] in

@@ -62,3 +62,32 @@ def test_unique_serials_are_distinct_and_in_range():
 
 def test_digits_string_zero_pads():
     assert list(codes.digits_string(np.array([7, 123456]), 6)) == ["000007", "123456"]
+
+
+def test_masked_identity_numbers_carry_the_check_character_of_a_full_number():
+    masked_id_numbers = codes.masked_id_numbers
+    rng = np.random.default_rng(3)
+    regions = np.asarray(["330106", "110105", "330184"])[rng.integers(0, 3, 500)]
+    birth = np.datetime64("1950-01-01") + rng.integers(0, 20000, 500).astype("timedelta64[D]")
+    seq = rng.integers(0, 1000, 500)
+    masked = masked_id_numbers(regions, birth, seq)
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    for r, b, q, got in zip(regions, birth, seq, masked):
+        body = f"{r}{str(b).replace('-', '')}{int(q):03d}"
+        check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+        assert got == f"{r}********{int(q):03d}{check}"
+        assert re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", got)
+    # the published example of GB 11643: 11010519491231002X
+    assert masked_id_numbers(np.asarray(["110105"]), np.asarray(["1949-12-31"], dtype="datetime64[D]"),
+                             np.asarray([2]))[0] == "110105********002X"
+
+
+def test_fresh_usccs_are_valid_distinct_and_avoid_the_taken_ones():
+    fresh_usccs, string_hashes = codes.fresh_usccs, codes.string_hashes
+    rng = np.random.default_rng(5)
+    taken_codes = fresh_usccs(rng, np.full(300, "330113"), np.ones(300, dtype=bool), np.zeros(0, np.uint64))
+    taken = np.sort(string_hashes(taken_codes))
+    fresh = fresh_usccs(rng, np.full(2000, "330113"), rng.random(2000) < 0.5, taken)
+    assert len(set(fresh)) == 2000 and not set(fresh) & set(taken_codes)
+    assert all(uscc.check(c).valid and c[2:8] == "330113" for c in fresh)
+    assert (string_hashes(np.asarray(["abc"], dtype="U9")) == string_hashes(np.asarray(["abc"]))).all()

@@ -45,11 +45,19 @@ REASON_CONTACT = "affiliate_outside_shared_contact"
 #: Affiliates described in one episode's evidence (the earliest ones).
 MAX_LISTED = 3
 
-#: Canonical shareholder id: trimmed, spaces removed, upper case (a masked ID's ``x`` is ``X``).
-_ID_SQL = "upper(replace(trim({col}), ' ', ''))"
-#: Phone digits only, without a leading +86 / 0086 country code.
-_PHONE_SQL = ("regexp_replace(regexp_replace(coalesce({col}, ''), '[^0-9]', '', 'g'), "
-              "'^(0086|86)(1[0-9]{{10}})$', '\\2')")
+#: Canonical shareholder id: trimmed, no spaces, full-width ＊ and ｘ folded, upper case.
+_ID_SQL = ("upper(replace(replace(replace(replace(trim(coalesce({col}, '')), ' ', ''), '＊', '*'), 'ｘ', 'X'), "
+           "'Ｘ', 'X'))")
+#: Canonical name: no spaces (ASCII or full-width), ASCII brackets.
+_NAME_SQL = ("replace(replace(replace(replace(trim(coalesce({col}, '')), ' ', ''), '　', ''), '（', '('), "
+             "'）', ')')")
+#: One phone field holds several numbers separated by / 、 , ; (full-width too).
+_PHONE_PARTS_SQL = r"unnest(regexp_split_to_array(coalesce({col}, ''), '[/／、,;，；]'))"
+#: A number's digits: extension (转 / 分机 / ext) dropped, then non-digits, then a +86 / 0086 prefix
+#: of a mobile number.
+_PHONE_SQL = (r"regexp_replace(regexp_replace(regexp_replace({col}, '(转|分机|[eE][xX][tT]).*$', ''), "
+              r"'[^0-9]', '', 'g'), '^(0086|86)(1[0-9]{{10}})$', '\2')")
+MIN_PHONE_DIGITS = 7
 
 
 @dataclass
@@ -105,16 +113,16 @@ def read_links(con: duckdb.DuckDBPyConnection, panel: Panel, params: AffiliatePa
     first_day = np.datetime64(panel.months[0], "D").astype(dt.date)
     query = (
         exp.select("uscc", "name", "established_on", "industry_code", "region_code", "registration_authority",
-                   _sql(_PHONE_SQL, "phone").as_("phone_digits"))
+                   "phone")
         .from_("outside_enterprises")
-        .where(exp.Between(this=exp.column("established_on"), low=_date(first_day), high=_date(month_end(panel.as_of))))
+        .where(exp.Between(this=exp.column("established_on"), low=_date(first_day),
+                           high=_date(month_end(panel.as_of))))
         .order_by("uscc")
     )
     found = con.sql(query.sql("duckdb")).to_arrow_table()
     uscc = _texts(found, "uscc")
     region = _texts(found, "region_code")
     keep = (~np.char.startswith(region.astype(str), district_code)) & (_rows_of(panel, uscc) < 0)
-    keep &= np.asarray(found.column("established_on").is_valid())
     found = found.filter(pa.array(keep))
     outside = {
         "o_uscc": _texts(found, "uscc"), "o_name": _texts(found, "name"),
@@ -125,17 +133,16 @@ def read_links(con: duckdb.DuckDBPyConnection, panel: Panel, params: AffiliatePa
     }
     if found.num_rows == 0:
         return _empty(outside)
-    phones = _texts(found, "phone_digits")
-
-    con.register("_sx_outside", pa.table({"uscc": outside["o_uscc"], "k": np.arange(found.num_rows)}))
+    con.register("_sx_outside", pa.table({"uscc": outside["o_uscc"], "k": np.arange(found.num_rows),
+                                          "phone": found.column("phone")}))
     try:
-        rows, outs, via, shared = _shareholder_links(con, panel, params)
-        prow, pout, pshared = _contact_links(con, panel, params, phones)
+        rows, outs, shared = _shareholder_links(con, panel, params)
+        prow, pout, pshared = _contact_links(con, panel, params)
     finally:
         con.unregister("_sx_outside")
     links = AffiliateLinks(
         row=np.concatenate([rows, prow]).astype(np.int64), outside=np.concatenate([outs, pout]).astype(np.int64),
-        via=np.concatenate([via, np.full(len(prow), "contact")]).astype(str),
+        via=np.concatenate([np.full(len(rows), "shareholder"), np.full(len(prow), "contact")]).astype(str),
         shared=np.concatenate([shared, pshared]).astype(str), **outside,
     )
     same = _same_industry(panel.industry_code.astype(str)[links.row], outside["o_industry"][links.outside],
@@ -155,60 +162,149 @@ def _same_industry(a: np.ndarray, b: np.ndarray, digits: int) -> np.ndarray:
     return (np.char.str_len(a) == digits) & (a == b)
 
 
-def _shareholder_links(con, panel: Panel, params: AffiliateParams):
-    """(panel row, outside index, "shareholder", shared name) through a common, non-common shareholder."""
-    sid = _sql(_ID_SQL, "s.shareholder_id")
-    outside_holders = con.sql(
-        exp.select(exp.column("k", table="o"), sid.copy().as_("sid"), exp.column("shareholder_name", table="s").as_("name"))
+# ------------------------------------------------------------------------------ shareholders
+
+
+@dataclass
+class _Holders:
+    """Shareholdings with their identity parts (see :func:`_identities`)."""
+
+    owner: np.ndarray  # outside index (outside side) or panel row (district side)
+    name: np.ndarray  # canonical name
+    key: np.ndarray  # join key
+    prefix: np.ndarray  # visible leading characters of a person's ID ('' for entities)
+    suffix: np.ndarray  # visible trailing characters
+
+
+def _is_uscc(ids: np.ndarray) -> np.ndarray:
+    """18 characters, a valid GB 32100 check character (a person's ID number almost never is)."""
+    from shengxin.enterprises.uscc import ALPHABET, check_character
+
+    return np.asarray([len(i) == 18 and all(c in ALPHABET for c in i) and check_character(i[:17]) == i[17]
+                       for i in ids.tolist()], dtype=bool)
+
+
+def _identities(owner: np.ndarray, name: np.ndarray, kind: np.ndarray, sid: np.ndarray) -> _Holders:
+    """Who a shareholder is, as a join key plus the ID parts a pair must agree on.
+
+    * an entity (kind entity/partnership, or no kind and a valid USCC) is its USCC;
+    * a person with a masked ID is name + first four visible + last four visible characters: registries
+      mask differently (``330106********123X``, ``3301**********123X``), so two rows are the same person
+      when the key matches *and* the visible leading characters agree where both show them;
+    * an unmasked 18-character ID number counts as fully visible (it links to its masked forms);
+    * anything else (a passport number) is name + the number exactly."""
+    sid = sid.astype(str)
+    masked = np.char.find(sid, "*") >= 0
+    entity = np.isin(kind.astype(str), ["entity", "partnership"]) & ~masked
+    unknown_kind = ~np.isin(kind.astype(str), ["person", "entity", "partnership"]) & ~masked
+    if unknown_kind.any():
+        entity[unknown_kind] = _is_uscc(sid[unknown_kind])
+    full_id = ~masked & ~entity & (np.char.str_len(sid) == 18)
+    first = np.where(masked, np.char.find(sid, "*"), np.where(full_id, 14, 0))
+    last = np.where(masked, np.asarray([i.rfind("*") + 1 for i in sid.tolist()], dtype=np.int64), first)
+    prefix = np.asarray([i[:f] for i, f in zip(sid.tolist(), first.tolist())], dtype=object).astype(str)
+    suffix = np.asarray([i[t:] for i, t in zip(sid.tolist(), last.tolist())], dtype=object).astype(str)
+    parts = (masked | full_id) & (np.char.str_len(prefix) >= 4) & (np.char.str_len(suffix) >= 4)
+    key = np.where(entity, np.char.add("E|", sid), "")
+    person_key = np.char.add(np.char.add(np.char.add("P|", name), "|"),
+                             np.char.add(np.char.add(prefix.astype("U4"), "|"),
+                                         np.asarray([x[-4:] for x in suffix.tolist()], dtype=object).astype(str)))
+    exact_key = np.char.add(np.char.add(np.char.add("X|", name), "|"), sid)
+    key = np.where(entity, key, np.where(parts, person_key, exact_key))
+    blank = sid == ""
+    key = np.where(blank, "", key)
+    return _Holders(owner, name, key.astype(str), np.where(entity, "", prefix), np.where(entity, "", suffix))
+
+
+def _agree(a: np.ndarray, b: np.ndarray, leading: bool) -> np.ndarray:
+    """Per pair: the visible characters both show are equal (leading or trailing ones)."""
+    out = np.empty(len(a), dtype=bool)
+    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):  # linked pairs only (a few hundred)
+        k = min(len(x), len(y))
+        out[i] = x[:k] == y[:k] if leading else x[len(x) - k:] == y[len(y) - k:]
+    return out
+
+
+def _holders_query(con, join_on: exp.Expression, table: str, extra: list[exp.Expression]) -> pa.Table:
+    return con.sql(
+        exp.select(exp.column("uscc", table="s"), _sql(_NAME_SQL, "s.shareholder_name").as_("name"),
+                   exp.column("shareholder_kind", table="s").as_("kind"), _sql(_ID_SQL, "s.shareholder_id").as_("sid"),
+                   *extra)
         .from_(exp.to_table("shareholders").as_("s"))
-        .join(exp.to_table("_sx_outside").as_("o"), on=exp.column("uscc", table="s").eq(exp.column("uscc", table="o")))
+        .join(exp.to_table(table).as_("w"), on=join_on)
         .sql("duckdb")
     ).to_arrow_table()
-    if outside_holders.num_rows == 0:
-        return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0, dtype=str),) * 2
-    o_k = outside_holders.column("k").to_numpy().astype(np.int64)
-    o_sid = _texts(outside_holders, "sid")
-    o_name = _norm_names(_texts(outside_holders, "name"))
-    ids = np.unique(o_sid[o_sid != ""])
-    con.register("_sx_ids", pa.table({"sid": ids}))
-    try:  # district holdings of those ids only (the semi-join keeps the read small)
-        holdings = con.sql(
-            exp.select(exp.column("uscc", table="s"), sid.copy().as_("sid"),
-                       exp.column("shareholder_name", table="s").as_("name"))
-            .from_(exp.to_table("shareholders").as_("s"))
-            .join(exp.to_table("_sx_ids").as_("i"), on=sid.copy().eq(exp.column("sid", table="i")))
-            .sql("duckdb")
-        ).to_arrow_table()
+
+
+def _shareholder_links(con, panel: Panel, params: AffiliateParams):
+    """(panel row, outside index, shared name) through a shareholder few district enterprises share."""
+    o = _holders_query(con, exp.column("uscc", table="s").eq(exp.column("uscc", table="w")), "_sx_outside",
+                       [exp.column("k", table="w")])
+    empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=str)
+    if o.num_rows == 0:
+        return empty
+    outside = _identities(o.column("k").to_numpy().astype(np.int64), _texts(o, "name"), _texts(o, "kind"),
+                          _texts(o, "sid"))
+    o_sid = _texts(o, "sid")
+    # district holdings that may be the same: the same id, or the same name and last four characters
+    wanted = pa.table({"sid": np.unique(o_sid[o_sid != ""])})
+    persons = outside.suffix != ""
+    pairs = pa.table({"name": outside.name[persons],
+                      "tail": np.asarray([x[-4:] for x in outside.suffix[persons].tolist()], dtype=object).astype(str)})
+    con.register("_sx_ids", wanted)
+    con.register("_sx_people", pairs.group_by(["name", "tail"]).aggregate([]))
+    try:
+        by_id = _holders_query(con, _sql(_ID_SQL, "s.shareholder_id").eq(exp.column("sid", table="w")), "_sx_ids", [])
+        by_person = _holders_query(
+            con, exp.and_(_sql(_NAME_SQL, "s.shareholder_name").eq(exp.column("name", table="w")),
+                          exp.func("right", _sql(_ID_SQL, "s.shareholder_id"), exp.Literal.number(4))
+                          .eq(exp.column("tail", table="w"))), "_sx_people", [])
     finally:
         con.unregister("_sx_ids")
-    h_row = _rows_of(panel, _texts(holdings, "uscc"))
-    district = h_row >= 0
-    h_row = h_row[district]
-    h_sid = _texts(holdings, "sid")[district]
-    h_name = _norm_names(_texts(holdings, "name"))[district]
+        con.unregister("_sx_people")
+    held = pa.concat_tables([by_id, by_person])
+    rows = _rows_of(panel, _texts(held, "uscc"))
+    district = rows >= 0
+    held_sid = _texts(held, "sid")[district]
+    holders = _identities(rows[district], _texts(held, "name")[district], _texts(held, "kind")[district], held_sid)
     # the district enterprise itself as a shareholder of the outside company
-    self_row = _rows_of(panel, ids)
+    self_row = _rows_of(panel, o_sid)
     own = self_row >= 0
-    h_row = np.concatenate([h_row, self_row[own]])
-    h_sid = np.concatenate([h_sid, ids[own]])
-    h_name = np.concatenate([h_name, np.full(int(own.sum()), "")])
-
-    h_key = _holder_keys(h_sid, h_name)
-    o_key = _holder_keys(o_sid, o_name)
-    # common investors: keys held in too many district enterprises
-    keys, firms = _distinct_pairs(h_key, h_row)
+    if own.any():
+        holders = _Holders(np.concatenate([holders.owner, self_row[own]]),
+                           np.concatenate([holders.name, outside.name[own]]),
+                           np.concatenate([holders.key, np.char.add("E|", o_sid[own])]),
+                           np.concatenate([holders.prefix, np.full(int(own.sum()), "")]),
+                           np.concatenate([holders.suffix, np.full(int(own.sum()), "")]))
+        outside.key = np.where(own, np.char.add("E|", o_sid), outside.key)
+        outside.prefix = np.where(own, "", outside.prefix)
+        outside.suffix = np.where(own, "", outside.suffix)
+    # common investors: a key held in too many district enterprises links nothing
+    keys, _ = _distinct_pairs(holders.key, holders.owner)
     names, counts = np.unique(keys, return_counts=True)
-    ok = np.isin(h_key, names[counts <= params.max_shared_holdings])
-    h_key, h_row, h_name = h_key[ok], h_row[ok], h_name[ok]
-    order = np.argsort(h_key, kind="stable")
-    h_key, h_row, h_name = h_key[order], h_row[order], h_name[order]
-    lo = np.searchsorted(h_key, o_key, side="left")
-    hi = np.searchsorted(h_key, o_key, side="right")
-    counts = hi - lo
-    o_idx = np.repeat(np.arange(len(o_key)), counts)
-    h_idx = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    shared = np.where(o_name[o_idx] != "", o_name[o_idx], h_name[h_idx])
-    return h_row[h_idx], o_k[o_idx], np.full(len(o_idx), "shareholder"), shared
+    ok = np.isin(holders.key, names[counts <= params.max_shared_holdings]) & (holders.key != "")
+    h = _Holders(*(getattr(holders, f)[ok] for f in ("owner", "name", "key", "prefix", "suffix")))
+    o_idx, h_idx = _equal_keys(outside.key, h.key)
+    agree = _agree(outside.prefix[o_idx], h.prefix[h_idx], True) & _agree(outside.suffix[o_idx], h.suffix[h_idx], False)
+    o_idx, h_idx = o_idx[agree], h_idx[agree]
+    shared = np.where(outside.name[o_idx] != "", outside.name[o_idx], h.name[h_idx])
+    # one link per (district enterprise, outside company, shareholder)
+    pair = np.char.add(np.char.add(np.char.add(h.owner[h_idx].astype(str), "|"), outside.owner[o_idx].astype(str)),
+                       np.char.add("|", outside.key[o_idx]))
+    first = np.unique(pair, return_index=True)[1] if len(pair) else np.zeros(0, dtype=np.int64)
+    return h.owner[h_idx][first], outside.owner[o_idx][first], shared[first]
+
+
+def _equal_keys(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j) with ``left[i] == right[j]`` (non-empty), through a sort of ``right``."""
+    order = np.argsort(right, kind="stable")
+    r = right[order]
+    lo = np.searchsorted(r, left, side="left")
+    hi = np.searchsorted(r, left, side="right")
+    counts = np.where(left == "", 0, hi - lo)
+    i = np.repeat(np.arange(len(left)), counts)
+    j = order[np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))]
+    return i, j
 
 
 def _distinct_pairs(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -221,32 +317,27 @@ def _distinct_pairs(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.
     return k[first], r[first]
 
 
-def _norm_names(names: np.ndarray) -> np.ndarray:
-    """Names compared without spaces (full-width spaces too) and with ASCII brackets for 全角 ones."""
-    out = np.char.replace(np.char.replace(names.astype(str), " ", ""), "\u3000", "")
-    return np.char.replace(np.char.replace(out, "（", "("), "）", ")")
+# ------------------------------------------------------------------------------ contacts
 
 
-def _holder_keys(sid: np.ndarray, name: np.ndarray) -> np.ndarray:
-    """A legal entity is its USCC (18 characters, no mask); a person is masked ID + name."""
-    sid = sid.astype(str)
-    entity = (np.char.str_len(sid) == 18) & (np.char.find(sid, "*") < 0)
-    return np.where(entity, np.char.add("E|", sid), np.char.add(np.char.add("P|", sid), np.char.add("|", name)))
-
-
-def _contact_links(con, panel: Panel, params: AffiliateParams, phones: np.ndarray):
-    """(panel row, outside index, shared phone) through a registry phone few district enterprises share."""
-    valid = np.char.str_len(phones.astype(str)) >= 7
-    if not valid.any():
+def _contact_links(con, panel: Panel, params: AffiliateParams):
+    """(panel row, outside index, shared phone) through a number few district enterprises registered."""
+    digits = _sql(_PHONE_SQL, "part")
+    parts = exp.select(exp.column("k"), exp.alias_(_sql(_PHONE_PARTS_SQL, "phone"), "part")).from_("_sx_outside")
+    o = con.sql(exp.select(exp.column("k"), digits.as_("p")).from_(parts.subquery("x")).sql("duckdb")).to_arrow_table()
+    o_k = o.column("k").to_numpy().astype(np.int64)
+    o_p = _texts(o, "p")
+    valid = np.char.str_len(o_p) >= MIN_PHONE_DIGITS
+    o_k, o_p = o_k[valid], o_p[valid]
+    if len(o_p) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=str)
-    wanted = np.unique(phones[valid])
-    con.register("_sx_phones", pa.table({"p": wanted}))
+    con.register("_sx_phones", pa.table({"p": np.unique(o_p)}))
     try:
-        digits = _sql(_PHONE_SQL, "e.phone")
+        district = exp.select(exp.column("uscc"), exp.alias_(_sql(_PHONE_PARTS_SQL, "phone"), "part")).from_("enterprises")
         rows = con.sql(
             exp.select(exp.column("uscc", table="e"), digits.copy().as_("p"))
-            .from_(exp.to_table("enterprises").as_("e"))
-            .join(exp.to_table("_sx_phones").as_("w"), on=digits.copy().eq(exp.column("p", table="w")))
+            .from_(district.subquery("e"))
+            .join(exp.to_table("_sx_phones").as_("w"), on=_sql(_PHONE_SQL, "e.part").eq(exp.column("p", table="w")))
             .sql("duckdb")
         ).to_arrow_table()
     finally:
@@ -255,18 +346,10 @@ def _contact_links(con, panel: Panel, params: AffiliateParams, phones: np.ndarra
     e_phone = _texts(rows, "p")
     e_row, e_phone = e_row[e_row >= 0], e_phone[e_row >= 0]
     numbers, counts = np.unique(_distinct_pairs(e_phone, e_row)[0], return_counts=True)
-    private = numbers[counts <= params.max_shared_phone]
-    keep = np.isin(e_phone, private)
+    keep = np.isin(e_phone, numbers[counts <= params.max_shared_phone])
     e_row, e_phone = e_row[keep], e_phone[keep]
-    order = np.argsort(e_phone, kind="stable")
-    e_row, e_phone = e_row[order], e_phone[order]
-    o_idx_all = np.flatnonzero(valid)
-    lo = np.searchsorted(e_phone, phones[o_idx_all], side="left")
-    hi = np.searchsorted(e_phone, phones[o_idx_all], side="right")
-    counts = hi - lo
-    o_idx = np.repeat(o_idx_all, counts)
-    e_idx = np.repeat(lo, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    return e_row[e_idx], o_idx, phones[o_idx]
+    o_idx, e_idx = _equal_keys(o_p, e_phone)
+    return e_row[e_idx], o_k[o_idx], o_p[o_idx]
 
 
 @dataclass

@@ -118,3 +118,92 @@ def patent_numbers(years: np.ndarray, kinds: np.ndarray, serials: np.ndarray) ->
     check = (digits @ weights) % 11
     check_char = np.where(check == 10, "X", check.astype("U2"))
     return np.char.add(np.char.add(np.char.add("ZL", body), "."), check_char)
+
+
+
+#: Random odd 64-bit weights of the character positions for :func:`string_hashes`.
+_HASH_WEIGHTS = np.random.default_rng(20241128).integers(1, 2**63, 256, dtype=np.uint64) | np.uint64(1)
+
+
+def string_hashes(values: np.ndarray) -> np.ndarray:
+    """64-bit hashes of strings: the code points weighted by random odd weights per position,
+    summed modulo 2**64 (one matrix product). Equal strings hash equal whatever the array's width
+    (padding contributes nothing); callers treat equal hashes as a clash and draw again, so the
+    rare collision of different strings only costs a redraw."""
+    a = np.asarray(values)
+    if a.dtype.kind != "U":
+        a = a.astype(str)
+    width = a.dtype.itemsize // 4
+    if not len(a) or not width:
+        return np.zeros(len(a), dtype=np.uint64)
+    points = np.ascontiguousarray(a).view(np.uint32).reshape(len(a), width)
+    used = np.flatnonzero(points.any(axis=0))
+    width = int(used[-1]) + 1 if len(used) else 0
+    if width > len(_HASH_WEIGHTS):
+        raise ValueError(f"strings longer than {len(_HASH_WEIGHTS)} characters")
+    return points[:, :width].astype(np.uint64) @ _HASH_WEIGHTS[:width]
+
+
+def in_sorted(hashes: np.ndarray, sorted_reference: np.ndarray) -> np.ndarray:
+    """Which ``hashes`` occur in the sorted ``sorted_reference`` (both uint64)."""
+    if not len(sorted_reference):
+        return np.zeros(len(hashes), dtype=bool)
+    i = np.minimum(np.searchsorted(sorted_reference, hashes), len(sorted_reference) - 1)
+    return sorted_reference[i] == hashes
+
+
+def fresh_usccs(
+    rng: np.random.Generator, regions: np.ndarray, new_style: np.ndarray, taken: np.ndarray,
+    entity_type: str = "1",
+) -> np.ndarray:
+    """Valid codes (``9`` + ``entity_type`` + region + subject identifier), distinct from each
+    other and from every code whose :func:`string_hashes` value is in ``taken`` (sorted uint64);
+    collisions (and, harmlessly, hash collisions) are drawn again."""
+    regions = np.asarray(regions, dtype="U6")
+    m = len(regions)
+    out = np.empty(m, dtype="U18")
+    pending = np.arange(m)
+    while len(pending):
+        k = len(pending)
+        org = np.where(new_style[pending], new_organisation_codes(rng, k), old_organisation_codes(rng, k))
+        out[pending] = make_usccs(np.full(k, "9"), np.full(k, entity_type), regions[pending], org)
+        h = string_hashes(out)
+        _, first = np.unique(h, return_index=True)
+        bad = np.ones(m, dtype=bool)
+        bad[first] = False
+        bad |= in_sorted(h, taken)
+        pending = np.flatnonzero(bad)
+    return out
+
+
+#: GB 11643-1999 citizen identity number: weights of the first 17 digits (ISO 7064 MOD 11-2).
+_ID_WEIGHTS = np.asarray([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
+
+
+def id_card_check_characters(body17: np.ndarray) -> np.ndarray:
+    """GB 11643 check character (``0``-``9`` or ``X``) of each 17-digit identity-number body."""
+    digits = _strings_to_chars(body17, 17).astype(np.int64) - ord("0")
+    return _chars_to_strings(_ID_CHECK[(digits @ _ID_WEIGHTS) % 11][:, None])
+
+
+def masked_id_numbers(regions: np.ndarray, birth: np.ndarray, sequence: np.ndarray) -> np.ndarray:
+    """Identity numbers as registries publish them: region code + ``********`` (the birth date
+    hidden) + the 3-digit sequence and the check character of the full number, e.g.
+    ``330106********123X``. ``birth`` is ``datetime64[D]``, ``sequence`` integers 0-999."""
+    m = len(regions)
+    if not m:
+        return np.zeros(0, dtype="U18")
+    day = np.asarray(birth, dtype="datetime64[D]")
+    y = day.astype("datetime64[Y]").astype(np.int64) + 1970
+    mo = day.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    d = (day - day.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1
+    seq = np.asarray(sequence, dtype=np.int64)
+    region = _strings_to_chars(np.asarray(regions, dtype="U6"), 6)
+    number = np.stack([y // 1000, y // 100 % 10, y // 10 % 10, y % 10, mo // 10, mo % 10, d // 10, d % 10,
+                       seq // 100, seq // 10 % 10, seq % 10], axis=1)
+    digits = np.concatenate([region.astype(np.int64) - ord("0"), number], axis=1)
+    check = _ID_CHECK[(digits @ _ID_WEIGHTS) % 11]
+    stars = np.full((m, 8), ord("*"), dtype=np.uint8)
+    chars = np.concatenate([region, stars, (number[:, 8:] + ord("0")).astype(np.uint8), check[:, None]], axis=1)
+    return _chars_to_strings(chars)

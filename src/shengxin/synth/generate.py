@@ -25,7 +25,7 @@ import pyarrow as pa
 from shengxin.config import DEFAULT_DISTRICT_FILE
 from shengxin.reference.district import load_district
 from shengxin.synth import events as ev
-from shengxin.synth import lists, realised
+from shengxin.synth import affiliates, lists, realised
 from shengxin.synth.calendar import Timeline, month_text, parse_month, spring_festival_month, year_of
 from shengxin.synth.defects import Defect, FileSpec, defect_count, inject
 from shengxin.synth.events import plan_events
@@ -44,6 +44,7 @@ MONTHS_RANGE = (24, 120)
 
 # stages of the random streams
 _POPULATION, _EVENTS, _SERIES, _SERIES_DEFECTS, _STATS, _LISTS, _LIST_DEFECTS = range(1, 8)
+_AFFILIATES, _AFFILIATE_DEFECTS = 8, 9  # shareholders and outside registrations (affiliates.py)
 
 
 class Progress(Protocol):
@@ -147,7 +148,19 @@ DELIVERIES = {
     "penalties": _delivery(
         "scjg/行政处罚.csv", "市场监管", "csv", "utf-8", uscc=U, dates={"处罚日期": "date"},
         amounts=("罚款金额(元)",), required=("处罚机关",)),
+    "shareholders": _delivery(
+        "scjg/股东信息.csv", "市场监管", "csv", "utf-8-sig", uscc=U, amounts=("认缴出资额(万元)", "出资比例(%)"),
+        enums={"股东类型": ("其他投资者", "事业单位法人", "个体户")}, required=("股东名称",)),
+    "outside": _delivery(
+        "scjg/外区新设企业.csv", "市场监管", "csv", "utf-8-sig", uscc=U, dates={"成立日期": "date"},
+        required=("企业名称",), industry="行业代码", references_registry=False),
+    "outside_shareholders": _delivery(
+        "scjg/外区新设企业股东.csv", "市场监管", "csv", "utf-8-sig", uscc=U,
+        amounts=("认缴出资额(万元)", "出资比例(%)"), enums={"股东类型": ("其他投资者", "事业单位法人", "个体户")},
+        required=("股东名称",), references_registry=False),
 }
+#: Files written from ``affiliates.py`` (their defects use their own random stream).
+AFFILIATE_FILES = ("shareholders", "outside", "outside_shareholders")
 
 EVENT_COLUMNS = ["uscc", "event", "start_month", "end_month", "magnitude", "detail", "evidence_months"]
 DISTRACTOR_COLUMNS = ["uscc", "kind", "series", "start_month", "end_month", "detail"]
@@ -229,7 +242,10 @@ def generate(config: SynthConfig, out: Path, progress: Progress | None = None) -
         written.append(_Written(d.path, w.rows))
 
     # ---- lists -------------------------------------------------------------------------------
-    progress.start("lists", "名单和年报 lists", 12)
+    progress.start("lists", "名单和年报 lists", 13 + len(AFFILIATE_FILES))
+    # before the registry: agencies' client enterprises get the agency's phone in the registry
+    aff = affiliates.plan_affiliates(_rng(seed, _AFFILIATES), pop, plan, timeline, district, neighbours)
+    progress.advance("lists")
     stats_revenue = annual / 1e4 * (1 + 0.015 * _rng(seed, _STATS).standard_normal(annual.shape))
     r = lambda k: _rng(seed, _LISTS, k)  # noqa: E731 - one stream per list
     cert = lists.certifications(r(1), pop, timeline, district.code)
@@ -250,12 +266,14 @@ def generate(config: SynthConfig, out: Path, progress: Progress | None = None) -
     progress.advance("lists", 3)
     list_events = cert.events + built["financing"].events + [threshold_event]
     del cert
+    built.update(zip(AFFILIATE_FILES, (aff.shareholders, aff.outside, aff.outside_shareholders)))
     for k, key in enumerate(list(built)):
         lf = built.pop(key)  # each table is released once written
         delivery = DELIVERIES[key]
         fatal_ok = pop.inert if key == "registry" else None
+        stream = (_AFFILIATE_DEFECTS, AFFILIATE_FILES.index(key)) if key in AFFILIATE_FILES else (_LIST_DEFECTS, k)
         table, found = inject(
-            lf.table, delivery.spec, _rng(seed, _LIST_DEFECTS, k),
+            lf.table, delivery.spec, _rng(seed, *stream),
             defect_count(lf.table.num_rows, config.defect_rate),
             ghosts=pop.ghosts, district_code=district.code, protected=lf.protected, fatal_ok=fatal_ok,
         )
@@ -275,9 +293,9 @@ def generate(config: SynthConfig, out: Path, progress: Progress | None = None) -
     # ---- truth -------------------------------------------------------------------------------
     progress.start("truth", "真值与清单 truth and manifest", 4)
     truth_events = (_plan_events_table(pop, plan, timeline, evidence) + _realised_events(realised_drops)
-                    + list_events)
+                    + list_events + aff.events)
     events_table = _events_table(pop, truth_events)
-    distractor_table = _distractors_table(pop, plan, timeline)
+    distractor_table = _distractors_table(pop, plan, timeline, aff.distractors)
     defects.sort(key=lambda d: (d[0], d[1]))
     defect_table = pa.table(
         [pa.array([d[0] for d in defects], pa.string()), pa.array([d[1] for d in defects], pa.int64()),
@@ -372,7 +390,9 @@ def _events_table(pop, events: list[lists.TruthEvent]) -> pa.Table:
     )
 
 
-def _distractors_table(pop, plan: ev.EventPlan, tl: Timeline) -> pa.Table:
+def _distractors_table(pop, plan: ev.EventPlan, tl: Timeline, registry_rows=None) -> pa.Table:
+    """Distractors of the plan and, as ``registry_rows`` (index, kind, start, end, detail), the
+    look-alike outside registrations of ``affiliates.py`` (series ``registry``)."""
     rows_idx, rows_kind, rows_series, rows_start, rows_end, rows_detail = [], [], [], [], [], []
 
     def add(idx, kind, series, start, end, detail):
@@ -400,6 +420,14 @@ def _distractors_table(pop, plan: ev.EventPlan, tl: Timeline) -> pa.Table:
             continue
         who = np.flatnonzero(deep & ~pop.quarterly_tax & pop.active_at(m) & (pop.founded_month < m - 1))
         add(who, "seasonal_dip", "tax", m, m, f"Spring Festival {year}")
+    if registry_rows is not None:
+        idx, kinds, start, end, detail = registry_rows
+        rows_idx.append(idx)
+        rows_kind.append(np.asarray(kinds, dtype=str))
+        rows_series.append(np.full(len(idx), "registry"))
+        rows_start.append(start)
+        rows_end.append(end)
+        rows_detail.append(np.asarray(detail, dtype=str))
     idx = np.concatenate(rows_idx).astype(np.int64)
     kind = np.concatenate(rows_kind)
     start = np.concatenate(rows_start).astype(np.int64)
