@@ -99,6 +99,19 @@ def test_signal_detail_has_evidence(as_user, signal_data):
     assert api(admin, "/api/signals/nope").status_code == 404
 
 
+def test_outside_affiliate_evidence_on_the_detail_page(as_user, signal_data):
+    _, special = signal_data
+    town = as_user("town")  # the enterprise's own town desk
+    row = next(r for r in keys(as_user("admin"), "&signal=relocation_risk") if r["uscc"] == special["aff_person"])
+    page = town.get(f"/signals/{row['signal_key']}") if row["town_code"] == TOWN else as_user("admin").get(
+        f"/signals/{row['signal_key']}")
+    assert page.status_code == 200
+    for text in ("区外新设同行业企业（共同股东）", "区外关联企业", "杭州aff_person科技有限公司", "杭州市临平区市场监督管理局",
+                 "2026-05-20", "共同股东", "股东00"):
+        assert text in page.text, text
+    assert 'data-evidence="detail.shared_phone"' not in page.text  # no phone link: not shown
+
+
 def test_feedback_through_the_api(as_user, session_factory):
     town = as_user("town")
     row = next(r for r in keys(town) if r["kind"] == "warning")
