@@ -97,6 +97,8 @@ def generate(folder: Path, n: int, months: int, seed: int = 2026) -> dict:
         pq.write_table(pa.table({f.name: columns[f.name] for f in schema}, schema=schema), folder / f"{table}.parquet")
 
     status = np.where(kind == 3, "moved_out", "active")
+    # own mobile numbers; one firm in a hundred gives an agency's number
+    phones = np.where(rng.random(n) < 0.01, "0571-00000000", np.char.add("138", np.char.zfill(np.arange(n).astype(str), 8)))
     write("enterprises", {
         "uscc": uscc, "name": np.char.add("基准企业", np.arange(n).astype(str)),
         "established_on": pa.array(np.full(n, np.datetime64("2015-01-01")), type=pa.date32()),
@@ -104,7 +106,7 @@ def generate(folder: Path, n: int, months: int, seed: int = 2026) -> dict:
         "registered_capital_fen": np.full(n, 100_000_000), "address": np.full(n, "浙江省杭州市余杭区"),
         "town_code": np.asarray(TOWNS)[np.arange(n) % len(TOWNS)], "status": status,
         "status_changed_on": pa.array([dt.date(2026, 9, 1) if k == 3 else None for k in kind], type=pa.date32()),
-        "legal_representative": np.full(n, "张三"), "phone": np.full(n, "0571-00000000"),
+        "legal_representative": np.full(n, "张三"), "phone": phones,
     })
     r, c = np.nonzero(present_tax)
     write("monthly_tax", {"uscc": uscc[r], "month": date(c), "revenue_fen": np.round(reported[r, c] * 100).astype(np.int64),
@@ -129,27 +131,27 @@ def generate(folder: Path, n: int, months: int, seed: int = 2026) -> dict:
     write("survey_list", {"uscc": uscc[picks[4]], "name": np.full(k, "x"), "scope": np.full(k, "industry"),
                           "included_month": pa.array(np.full(k, np.datetime64("2024-01-01")), type=pa.date32())})
     # shareholder register (two natural persons per enterprise) and the outside-registrations feed
-    # (3 % of n companies; every second one shares a shareholder or the phone of a district firm)
+    # (3 % of n companies; each shares a shareholder or, every second one, the phone of a district firm)
     person = np.char.add("股东", np.arange(2 * n).astype(str))
     masked = np.char.add("330106********", np.char.zfill((np.arange(2 * n) % 10_000).astype(str), 4))
     m = max(n * 3 // 100, 1)
     o_uscc = np.char.add("91330113MA", np.char.zfill(np.arange(m).astype(str), 8))
     linked = rng.choice(n, size=m, replace=False)
     shares = np.arange(m) % 2 == 0
-    write("shareholders", {
-        "uscc": np.concatenate([np.repeat(uscc, 2), o_uscc]),
-        "shareholder_name": np.concatenate([person, np.where(shares, person[2 * linked], np.char.add("外", person[:m]))]),
-        "shareholder_kind": np.full(2 * n + m, "person"),
-        "shareholder_id": np.concatenate([masked, masked[2 * linked]]),
-        "subscribed_fen": np.full(2 * n + m, 1_000_000), "share_pct": pa.array(np.full(2 * n + m, 50.0)).cast(pa.decimal128(7, 4)),
-    })
+    pct = pa.array(np.full(2 * n, 50.0)).cast(pa.decimal128(7, 4))
+    write("shareholders", {"uscc": np.repeat(uscc, 2), "shareholder_name": person, "shareholder_kind": np.full(2 * n, "person"),
+                           "shareholder_id": masked, "subscribed_fen": np.full(2 * n, 1_000_000), "share_pct": pct})
+    write("outside_shareholders", {
+        "uscc": o_uscc, "shareholder_name": np.where(shares, person[2 * linked], np.char.add("外", person[:m])),
+        "shareholder_kind": np.full(m, "person"), "shareholder_id": masked[2 * linked],
+        "subscribed_fen": np.full(m, 1_000_000), "share_pct": pct[:m]})
     write("outside_enterprises", {
         "uscc": o_uscc, "name": np.char.add("区外企业", np.arange(m).astype(str)),
         "established_on": pa.array(np.datetime64("2024-01-01") + rng.integers(0, 1000, m).astype("timedelta64[D]"), type=pa.date32()),
         "industry_code": classes[linked], "region_code": np.full(m, "330113"),
         "registration_authority": np.full(m, "杭州市临平区市场监督管理局"), "address": np.full(m, "浙江省杭州市临平区"),
         "legal_representative": np.full(m, "李四"),
-        "phone": np.where(shares, "0571-00000000", np.char.add("139", np.char.zfill(np.arange(m).astype(str), 8))),
+        "phone": np.where(shares, np.char.add("139", np.char.zfill(np.arange(m).astype(str), 8)), phones[linked]),
     })
     return {"enterprises": n, "months": months, "tax_rows": int(present_tax.sum()), "headcount_rows": int(present_head.sum()),
             "electricity_rows": int(present_kwh.sum()), "monthly_filers": int(monthly.sum())}

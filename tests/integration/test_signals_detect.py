@@ -270,7 +270,10 @@ def _write_affiliates(folder: Path, special: dict[str, str], manufacturers: list
             hold(code, person, "person", f"330106********{k + 50:03d}X")
         elif link == "investor":
             hold(code, "杭州市余杭区产业投资有限公司", "entity", platform)
-    _write(folder, "shareholders", holders)
+    feed = set(outside["uscc"])
+    for table, mine in (("shareholders", False), ("outside_shareholders", True)):
+        keep = [(u in feed) == mine for u in holders["uscc"]]
+        _write(folder, table, {k: [v for v, ok in zip(vals, keep) if ok] for k, vals in holders.items()})
     _write(folder, "outside_enterprises", outside)
 
 

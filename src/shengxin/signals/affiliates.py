@@ -45,12 +45,6 @@ REASON_CONTACT = "affiliate_outside_shared_contact"
 #: Affiliates described in one episode's evidence (the earliest ones).
 MAX_LISTED = 3
 
-#: Canonical shareholder id: trimmed, no spaces, full-width ＊ and ｘ folded, upper case.
-_ID_SQL = ("upper(replace(replace(replace(replace(trim(coalesce({col}, '')), ' ', ''), '＊', '*'), 'ｘ', 'X'), "
-           "'Ｘ', 'X'))")
-#: Canonical name: no spaces (ASCII or full-width), ASCII brackets.
-_NAME_SQL = ("replace(replace(replace(replace(trim(coalesce({col}, '')), ' ', ''), '　', ''), '（', '('), "
-             "'）', ')')")
 #: One phone field holds several numbers separated by / 、 , ; (full-width too).
 _PHONE_PARTS_SQL = r"unnest(regexp_split_to_array(coalesce({col}, ''), '[/／、,;，；]'))"
 #: A number's digits: extension (转 / 分机 / ext) dropped, then non-digits, then a +86 / 0086 prefix
@@ -92,9 +86,9 @@ def _texts(table: pa.Table, column: str) -> np.ndarray:
     return np.asarray(table.column(column).fill_null("").to_pylist(), dtype=object).astype(str)
 
 
-def _rows_of(panel: Panel, uscc: np.ndarray) -> np.ndarray:
-    """Panel row of each USCC (panel rows are sorted by USCC), -1 when not a district enterprise."""
-    known = panel.uscc.astype(str)
+def _rows_of(known: np.ndarray, uscc: np.ndarray) -> np.ndarray:
+    """Panel row of each USCC (``known``: the panel's USCCs, sorted, as ``str``), -1 when not a
+    district enterprise."""
     if len(known) == 0:
         return np.full(len(uscc), -1, dtype=np.int64)
     pos = np.clip(np.searchsorted(known, uscc), 0, len(known) - 1)
@@ -122,7 +116,8 @@ def read_links(con: duckdb.DuckDBPyConnection, panel: Panel, params: AffiliatePa
     found = con.sql(query.sql("duckdb")).to_arrow_table()
     uscc = _texts(found, "uscc")
     region = _texts(found, "region_code")
-    keep = (~np.char.startswith(region.astype(str), district_code)) & (_rows_of(panel, uscc) < 0)
+    known = panel.uscc.astype(str)
+    keep = (~np.char.startswith(region.astype(str), district_code)) & (_rows_of(known, uscc) < 0)
     found = found.filter(pa.array(keep))
     outside = {
         "o_uscc": _texts(found, "uscc"), "o_name": _texts(found, "name"),
@@ -136,8 +131,8 @@ def read_links(con: duckdb.DuckDBPyConnection, panel: Panel, params: AffiliatePa
     con.register("_sx_outside", pa.table({"uscc": outside["o_uscc"], "k": np.arange(found.num_rows),
                                           "phone": found.column("phone")}))
     try:
-        rows, outs, shared = _shareholder_links(con, panel, params)
-        prow, pout, pshared = _contact_links(con, panel, params)
+        rows, outs, shared = _shareholder_links(con, known, params)
+        prow, pout, pshared = _contact_links(con, known, params)
     finally:
         con.unregister("_sx_outside")
     links = AffiliateLinks(
@@ -145,7 +140,7 @@ def read_links(con: duckdb.DuckDBPyConnection, panel: Panel, params: AffiliatePa
         via=np.concatenate([np.full(len(rows), "shareholder"), np.full(len(prow), "contact")]).astype(str),
         shared=np.concatenate([shared, pshared]).astype(str), **outside,
     )
-    same = _same_industry(panel.industry_code.astype(str)[links.row], outside["o_industry"][links.outside],
+    same = _same_industry(panel.industry_code[links.row].astype(str), outside["o_industry"][links.outside],
                           params.industry_digits)
     return _take(links, same)
 
@@ -225,50 +220,70 @@ def _agree(a: np.ndarray, b: np.ndarray, leading: bool) -> np.ndarray:
     return out
 
 
-def _holders_query(con, join_on: exp.Expression, table: str, extra: list[exp.Expression]) -> pa.Table:
-    return con.sql(
-        exp.select(exp.column("uscc", table="s"), _sql(_NAME_SQL, "s.shareholder_name").as_("name"),
-                   exp.column("shareholder_kind", table="s").as_("kind"), _sql(_ID_SQL, "s.shareholder_id").as_("sid"),
-                   *extra)
-        .from_(exp.to_table("shareholders").as_("s"))
-        .join(exp.to_table(table).as_("w"), on=join_on)
+def _norm_ids(ids: np.ndarray) -> np.ndarray:
+    """Canonical shareholder id: no spaces, full-width ＊ and ｘ folded, upper case."""
+    out = np.char.replace(np.char.replace(ids.astype(str), " ", ""), "\u3000", "")
+    out = np.char.replace(np.char.replace(out, "＊", "*"), "ｘ", "x")
+    return np.char.upper(np.char.replace(out, "Ｘ", "X"))
+
+
+def _norm_names(names: np.ndarray) -> np.ndarray:
+    """Names compared without spaces (full-width ones too) and with ASCII brackets for 全角 ones."""
+    out = np.char.replace(np.char.replace(names.astype(str), " ", ""), "\u3000", "")
+    return np.char.replace(np.char.replace(out, "（", "("), "）", ")")
+
+
+def _tail_name(tail: exp.Expression, name: exp.Expression) -> exp.Expression:
+    """The database pre-filter's person key: last four id characters upper-cased, name without spaces."""
+    def strip(e: exp.Expression, ch: str) -> exp.Expression:
+        return exp.func("replace", e, exp.Literal.string(ch), exp.Literal.string(""))
+
+    return exp.DPipe(this=exp.DPipe(this=exp.Upper(this=tail), expression=exp.Literal.string("|")),
+                     expression=strip(strip(name, " "), "\u3000"))
+
+
+def _shareholder_links(con, known: np.ndarray, params: AffiliateParams):
+    """(panel row, outside index, shared name) through a shareholder few district enterprises share."""
+    columns = [exp.column("uscc", table="s"), exp.column("shareholder_name", table="s").as_("name"),
+               exp.column("shareholder_kind", table="s").as_("kind"), exp.column("shareholder_id", table="s").as_("sid")]
+    o = con.sql(
+        exp.select(*columns, exp.column("k", table="w"))
+        .from_(exp.to_table("outside_shareholders").as_("s"))
+        .join(exp.to_table("_sx_outside").as_("w"), on=exp.column("uscc", table="s").eq(exp.column("uscc", table="w")))
         .sql("duckdb")
     ).to_arrow_table()
-
-
-def _shareholder_links(con, panel: Panel, params: AffiliateParams):
-    """(panel row, outside index, shared name) through a shareholder few district enterprises share."""
-    o = _holders_query(con, exp.column("uscc", table="s").eq(exp.column("uscc", table="w")), "_sx_outside",
-                       [exp.column("k", table="w")])
     empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=str)
     if o.num_rows == 0:
         return empty
-    outside = _identities(o.column("k").to_numpy().astype(np.int64), _texts(o, "name"), _texts(o, "kind"),
-                          _texts(o, "sid"))
-    o_sid = _texts(o, "sid")
-    # district holdings that may be the same: the same id, or the same name and last four characters
-    wanted = pa.table({"sid": np.unique(o_sid[o_sid != ""])})
+    o_sid = _norm_ids(_texts(o, "sid"))
+    outside = _identities(o.column("k").to_numpy().astype(np.int64), _norm_names(_texts(o, "name")),
+                          _texts(o, "kind"), o_sid)
+    # District holdings that may be the same, in one scan of the register with cheap expressions:
+    # the same unmasked id (a masked one is shared by thousands of people), or the same last four
+    # characters and name. The exact identity rules run on these few rows below.
     persons = outside.suffix != ""
-    pairs = pa.table({"name": outside.name[persons],
-                      "tail": np.asarray([x[-4:] for x in outside.suffix[persons].tolist()], dtype=object).astype(str)})
-    con.register("_sx_ids", wanted)
-    con.register("_sx_people", pairs.group_by(["name", "tail"]).aggregate([]))
+    tails = np.asarray([x[-4:] for x in outside.suffix[persons].tolist()], dtype=object).astype(str)
+    con.register("_sx_ids", pa.table({"sid": np.unique(o_sid[(o_sid != "") & (np.char.find(o_sid, "*") < 0)])}))
+    con.register("_sx_people", pa.table({"tn": np.unique(np.char.add(np.char.add(tails, "|"), outside.name[persons]))}))
     try:
-        by_id = _holders_query(con, _sql(_ID_SQL, "s.shareholder_id").eq(exp.column("sid", table="w")), "_sx_ids", [])
-        by_person = _holders_query(
-            con, exp.and_(_sql(_NAME_SQL, "s.shareholder_name").eq(exp.column("name", table="w")),
-                          exp.func("right", _sql(_ID_SQL, "s.shareholder_id"), exp.Literal.number(4))
-                          .eq(exp.column("tail", table="w"))), "_sx_people", [])
+        sid, name = exp.column("shareholder_id", table="s"), exp.column("shareholder_name", table="s")
+        held = con.sql(
+            exp.select(*columns).from_(exp.to_table("shareholders").as_("s"))
+            .where(exp.or_(
+                exp.In(this=exp.Upper(this=sid.copy()), query=exp.select("sid").from_("_sx_ids").subquery()),
+                exp.In(this=_tail_name(exp.func("right", sid.copy(), exp.Literal.number(4)), name.copy()),
+                       query=exp.select("tn").from_("_sx_people").subquery())))
+            .sql("duckdb")
+        ).to_arrow_table()
     finally:
         con.unregister("_sx_ids")
         con.unregister("_sx_people")
-    held = pa.concat_tables([by_id, by_person])
-    rows = _rows_of(panel, _texts(held, "uscc"))
+    rows = _rows_of(known, _texts(held, "uscc"))
     district = rows >= 0
-    held_sid = _texts(held, "sid")[district]
-    holders = _identities(rows[district], _texts(held, "name")[district], _texts(held, "kind")[district], held_sid)
+    holders = _identities(rows[district], _norm_names(_texts(held, "name")[district]), _texts(held, "kind")[district],
+                          _norm_ids(_texts(held, "sid")[district]))
     # the district enterprise itself as a shareholder of the outside company
-    self_row = _rows_of(panel, o_sid)
+    self_row = _rows_of(known, o_sid)
     own = self_row >= 0
     if own.any():
         holders = _Holders(np.concatenate([holders.owner, self_row[own]]),
@@ -320,34 +335,40 @@ def _distinct_pairs(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.
 # ------------------------------------------------------------------------------ contacts
 
 
-def _contact_links(con, panel: Panel, params: AffiliateParams):
-    """(panel row, outside index, shared phone) through a number few district enterprises registered."""
+def _contact_links(con, known: np.ndarray, params: AffiliateParams):
+    """(panel row, outside index, shared phone) through a number few district enterprises registered.
+
+    The district side is counted in DuckDB: a number registered by more than ``max_shared_phone``
+    enterprises (an agency's) never leaves the query, however many firms use it."""
     digits = _sql(_PHONE_SQL, "part")
     parts = exp.select(exp.column("k"), exp.alias_(_sql(_PHONE_PARTS_SQL, "phone"), "part")).from_("_sx_outside")
-    o = con.sql(exp.select(exp.column("k"), digits.as_("p")).from_(parts.subquery("x")).sql("duckdb")).to_arrow_table()
+    o = con.sql(exp.select(exp.column("k"), digits.copy().as_("p")).from_(parts.subquery("x")).sql("duckdb")) \
+        .to_arrow_table()
     o_k = o.column("k").to_numpy().astype(np.int64)
     o_p = _texts(o, "p")
     valid = np.char.str_len(o_p) >= MIN_PHONE_DIGITS
     o_k, o_p = o_k[valid], o_p[valid]
     if len(o_p) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=str)
+    split = exp.select(exp.column("uscc"), exp.alias_(_sql(_PHONE_PARTS_SQL, "phone"), "part")).from_("enterprises")
+    district = exp.select(exp.column("uscc"), digits.copy().as_("p")).from_(split.subquery("x"))
+    matched = (exp.select(exp.column("uscc", table="e"), exp.column("p", table="e"))
+               .from_(district.subquery("e"))
+               .join(exp.to_table("_sx_phones").as_("w"), on=exp.column("p", table="e").eq(exp.column("p", table="w"))))
+    private = (exp.select(exp.column("p")).from_("m").group_by(exp.column("p"))
+               .having(exp.LTE(this=exp.Count(this=exp.Distinct(expressions=[exp.column("uscc")])),
+                               expression=exp.Literal.number(params.max_shared_phone))))
+    query = (exp.select(exp.column("uscc", table="m"), exp.column("p", table="m")).from_("m")
+             .join(exp.to_table("c"), on=exp.column("p", table="m").eq(exp.column("p", table="c")))
+             .with_("m", as_=matched).with_("c", as_=private))
     con.register("_sx_phones", pa.table({"p": np.unique(o_p)}))
     try:
-        district = exp.select(exp.column("uscc"), exp.alias_(_sql(_PHONE_PARTS_SQL, "phone"), "part")).from_("enterprises")
-        rows = con.sql(
-            exp.select(exp.column("uscc", table="e"), digits.copy().as_("p"))
-            .from_(district.subquery("e"))
-            .join(exp.to_table("_sx_phones").as_("w"), on=_sql(_PHONE_SQL, "e.part").eq(exp.column("p", table="w")))
-            .sql("duckdb")
-        ).to_arrow_table()
+        rows = con.sql(query.sql("duckdb")).to_arrow_table()
     finally:
         con.unregister("_sx_phones")
-    e_row = _rows_of(panel, _texts(rows, "uscc"))
+    e_row = _rows_of(known, _texts(rows, "uscc"))
     e_phone = _texts(rows, "p")
     e_row, e_phone = e_row[e_row >= 0], e_phone[e_row >= 0]
-    numbers, counts = np.unique(_distinct_pairs(e_phone, e_row)[0], return_counts=True)
-    keep = np.isin(e_phone, numbers[counts <= params.max_shared_phone])
-    e_row, e_phone = e_row[keep], e_phone[keep]
     o_idx, e_idx = _equal_keys(o_p, e_phone)
     return e_row[e_idx], o_k[o_idx], o_p[o_idx]
 
