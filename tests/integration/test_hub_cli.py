@@ -103,7 +103,7 @@ def test_quarantine_listing_and_runs(tmp_path):
     runs = runner.invoke(app, ["runs", "--json"])
     assert [r["run_id"] for r in json.loads(runs.stdout)] == [report.run_id]
     sources = runner.invoke(app, ["sources", "--json"])
-    assert len(json.loads(sources.stdout)) == 12
+    assert len(json.loads(sources.stdout)) == 15
 
 
 def test_quarantine_without_runs_says_what_to_do(tmp_path):
