@@ -9,13 +9,16 @@ and combines them with NumPy using the same three-valued rules:
 
 * ``all`` is the minimum of its items' codes, ``any`` the maximum, ``not`` is ``2 − code``;
 * status, masks and near misses are decided exactly as in :mod:`shengxin.policies.evaluate`;
-* amounts are computed for eligible rows only, with exact integers (:class:`VectorAmount`).
+* amounts are computed for eligible rows only, with exact integers (:class:`VectorAmount`);
+* output rows are placed in ``(uscc, policy order)`` order from per-enterprise counts (no sort), and
+  string columns are dictionary arrays over the batch's own values (decision 0018).
 
 Property tests check that this, the per-policy SQL and the single-enterprise evaluator agree.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +34,12 @@ from shengxin.policies.evaluate import ACTIVE
 from shengxin.policies.sql import RESULT_SCHEMA, MatchPlan
 
 STATUS_CODES = ("eligible", "near_miss", "missing_data")
+_STATUSES = pa.array(STATUS_CODES, type=pa.string())
+#: what :meth:`Combiner.combine` returns: ``RESULT_SCHEMA`` with the string columns as dictionary
+#: arrays (same logical values; ``table.cast(RESULT_SCHEMA)`` decodes them)
+RESULT_WRITE_SCHEMA = pa.schema([
+    pa.field(f.name, pa.dictionary(pa.int32(), f.type) if f.type == pa.string() else f.type)
+    for f in RESULT_SCHEMA])
 FALSE, UNKNOWN, TRUE = 0, 1, 2
 
 
@@ -82,6 +91,8 @@ class Combiner:
         for prog in self.programs:
             structures.setdefault((prog.items, prog.near), []).append(prog)
         self.structures = list(structures.items())
+        self._ids = pa.array([p.policy_id for p in self.programs], type=pa.string())
+        self._versions = pa.array([p.version for p in self.programs], type=pa.int32())
 
     def _node(self, item: Group | Atomic) -> _Node:
         if isinstance(item, Atomic):
@@ -111,7 +122,9 @@ class Combiner:
 
     # ------------------------------------------------------------------ combining
     def combine(self, batch: pa.RecordBatch, paid: dict | None = None) -> pa.Table:
-        """The sparse result rows of one batch (``RESULT_SCHEMA``)."""
+        """The sparse result rows of one batch: ``RESULT_SCHEMA``'s values in
+        :data:`RESULT_WRITE_SCHEMA` (string columns dictionary-encoded), ordered by enterprise then
+        policy order."""
         n_cond = len(self.conditions)
         active = batch.column(1 + 1 + self.cond_index[ACTIVE]).to_numpy() == TRUE
         rows = np.nonzero(active)[0]
@@ -142,27 +155,32 @@ class Combiner:
             ints, unknown = value_cols[i]
             return ints[where], unknown[where], A._value_scale(self.values[i])
 
-        out_rows, out_policy, out_status, out_amount, out_no_amount, out_fm, out_um = [], [], [], [], [], [], []
+        # per structure: the kept rows (indexes into ``rows``) and their status and masks; per
+        # policy: its amounts — laid out below without sorting
+        n_items = rows.size
+        per_row = np.zeros(n_items, dtype=np.int64)  # output rows per active enterprise
+        kept: list[tuple | None] = [None] * len(self.programs)
+        shared: list[tuple] = []  # per structure with rows: idx, status, fm, um
         for (item_nodes, near_spec), progs in self.structures:
             items = [code(i) for i in item_nodes]
             if not items:
                 continue
-            n_false = np.zeros(rows.size, dtype=np.int8)
-            n_unknown = np.zeros(rows.size, dtype=np.int8)
-            for c in items:
-                n_false += c == FALSE
-                n_unknown += c == UNKNOWN
-            keep = n_false == 0
-            candidates = (n_false == 1) & (n_unknown == 0)
-            if candidates.any() and any(x is not None for x in near_spec):
-                nearly = np.zeros(rows.size, dtype=bool)
-                for c, near in zip(items, near_spec):
-                    if near is True:
-                        nearly |= c == FALSE
-                    elif near is not None:
-                        nearly |= (c == FALSE) & (codes[near] == TRUE)
-                keep |= candidates & nearly
-            idx = np.nonzero(keep)[0]
+            # keep rows with no FALSE item (minimum ≥ UNKNOWN); a near-miss candidate has exactly
+            # one FALSE and every other item TRUE: minimum FALSE and sum 2·(k − 1)
+            low = np.minimum.reduce(items) if len(items) > 1 else items[0]
+            keep = low != FALSE
+            if any(x is not None for x in near_spec):
+                total = np.add.reduce(items, dtype=np.int16) if len(items) > 1 else items[0].astype(np.int16)
+                candidates = ~keep & (total == 2 * (len(items) - 1))
+                if candidates.any():
+                    nearly = np.zeros(n_items, dtype=bool)
+                    for c, near in zip(items, near_spec):
+                        if near is True:
+                            nearly |= c == FALSE
+                        elif near is not None:
+                            nearly |= (c == FALSE) & (codes[near] == TRUE)
+                    keep |= candidates & nearly
+            idx = np.flatnonzero(keep)
             if idx.size == 0:
                 continue
             fm = np.zeros(idx.size, dtype=np.int64)
@@ -174,10 +192,13 @@ class Combiner:
             status = np.where(fm != 0, 1, np.where(um != 0, 2, 0)).astype(np.int8)
             eligible = status == 0
             where = idx[eligible]
+            per_row[idx] += len(progs)
+            shared.append((idx, status, fm, um))
             for prog in progs:
-                amount = np.zeros(idx.size, dtype=np.int64)
-                no_amount = np.ones(idx.size, dtype=bool)
+                amount = no_amount = None
                 if prog.amount is not None and where.size:
+                    amount = np.zeros(idx.size, dtype=np.int64)
+                    no_amount = np.ones(idx.size, dtype=bool)
                     vec = A.VectorAmount(prog.amount, lambda node, w=where: values(self.value_index[node], w),
                                          lambda node, w=where: codes[self.cond_index[node]][w])
                     scaled, unknown = vec.run(where.size)
@@ -190,42 +211,73 @@ class Combiner:
                     fen = A.final_fen(scaled, vec.scale, prog.caps, paid_total, paid_year)
                     amount[eligible] = np.where(unknown, 0, fen).astype(np.int64)
                     no_amount[eligible] = unknown
-                out_rows.append(rows[idx])
-                out_policy.append(np.full(idx.size, prog.index, dtype=np.int32))
-                out_status.append(status)
-                out_amount.append(amount)
-                out_no_amount.append(no_amount)
-                out_fm.append(fm)
-                out_um.append(um)
-        if not out_rows:
-            return RESULT_SCHEMA.empty_table()
-        # ordered by enterprise (the matrix is ordered by uscc), then by policy
-        all_rows = np.concatenate(out_rows)
-        all_policies = np.concatenate(out_policy)
-        # (runs of ascending rows, one per policy: a stable sort merges them)
-        order = np.argsort(all_rows.astype(np.int64) * len(self.programs) + all_policies, kind="stable")
-        row_idx = all_rows[order]
-        pol_idx = all_policies[order]
-        ids = pa.array([p.policy_id for p in self.programs])
-        versions = pa.array([p.version for p in self.programs], type=pa.int32())
-        take = pa.array(row_idx)
-        return pa.table({
-            "uscc": batch.column(0).take(take),
-            "town": batch.column(1).take(take),
-            "policy_id": ids.take(pa.array(pol_idx)),
-            "version": versions.take(pa.array(pol_idx)),
-            "status": pa.array(STATUS_CODES, type=pa.string()).take(pa.array(np.concatenate(out_status)[order])),
-            "amount_fen": pa.array(np.concatenate(out_amount)[order], type=pa.int64(),
-                                   mask=np.concatenate(out_no_amount)[order]),
-            "false_mask": pa.array(np.concatenate(out_fm)[order], type=pa.int64()),
-            "unknown_mask": pa.array(np.concatenate(out_um)[order], type=pa.int64()),
-        }, schema=RESULT_SCHEMA)
+                kept[prog.index] = (len(shared) - 1, amount, no_amount)
+        return self._layout(batch, rows, per_row, shared, kept)
+
+    def _layout(self, batch: pa.RecordBatch, rows: np.ndarray, per_row: np.ndarray, shared: list,
+                kept: list) -> pa.Table:
+        """Place every policy's rows at its final position, ordered by enterprise (the matrix is
+        ordered by ``uscc``) then by policy order — no sort: an enterprise's rows start at the
+        cumulative count of the rows before it, and policies, visited in order, take the next slot
+        of each of their enterprises.
+
+        Rule: the columns are ``RESULT_SCHEMA``'s values, with ``uscc``, ``town``, ``policy_id`` and
+        ``status`` as dictionary arrays (:data:`RESULT_WRITE_SCHEMA`; indexes into the batch's
+        own columns, no string copies)."""
+        total = int(per_row.sum())
+        if total == 0:
+            return RESULT_WRITE_SCHEMA.empty_table()
+        cursor = np.cumsum(per_row) - per_row
+        # what structures share (rows, status, masks) is gathered once through ``source``, the
+        # output row's index into the structures' concatenated rows; only the policy and its
+        # amount are placed per policy
+        starts = np.cumsum([0] + [len(x[0]) for x in shared])
+        source = np.empty(total, dtype=np.int32)
+        out_policy = np.empty(total, dtype=np.int32)
+        out_amount = np.zeros(total, dtype=np.int64)
+        out_no_amount = np.ones(total, dtype=bool)
+        for index, got in enumerate(kept):
+            if got is None:
+                continue
+            s, amount, no_amount = got
+            idx = shared[s][0]
+            pos = cursor[idx]
+            cursor[idx] += 1
+            source[pos] = np.arange(starts[s], starts[s + 1], dtype=np.int32)
+            out_policy[pos] = index
+            if amount is not None:
+                out_amount[pos] = amount
+                out_no_amount[pos] = no_amount
+        out_row = np.concatenate([x[0] for x in shared])[source]
+        out_status = np.concatenate([x[1] for x in shared])[source]
+        out_fm = np.concatenate([x[2] for x in shared])[source]
+        out_um = np.concatenate([x[3] for x in shared])[source]
+        # dictionary indexes: the output row's position in the batch
+        batch_row = rows.astype(np.int32)[out_row]
+        return pa.Table.from_arrays([
+            pa.DictionaryArray.from_arrays(pa.array(batch_row), batch.column(0)),
+            _dictionary_of(batch.column(1), batch_row),
+            pa.DictionaryArray.from_arrays(pa.array(out_policy), self._ids),
+            self._versions.take(pa.array(out_policy)),
+            pa.DictionaryArray.from_arrays(pa.array(out_status), _STATUSES),
+            pa.array(out_amount, type=pa.int64(), mask=out_no_amount),
+            pa.array(out_fm, type=pa.int64()),
+            pa.array(out_um, type=pa.int64()),
+        ], schema=RESULT_WRITE_SCHEMA)
+
+
+def _dictionary_of(column: pa.Array, take: np.ndarray) -> pa.DictionaryArray:
+    """``column.take(take)`` as a dictionary array (the column is encoded once, per batch)."""
+    encoded = column.dictionary_encode()
+    return pa.DictionaryArray.from_arrays(encoded.indices.take(pa.array(take)), encoded.dictionary)
 
 
 def stream(con, mp: MatchPlan, sink, *, paid: dict | None = None, matrix: str = "policy_matrix",
-           batch_rows: int = 65_536, progress=None) -> int:
+           batch_rows: int = 65_536, progress=None, timings: dict | None = None) -> int:
     """Materialise the matrix on ``con``, combine it batch by batch and hand each batch's sparse
-    rows to ``sink`` (in ``(uscc, policy order)`` order overall). Returns the number of rows.
+    rows (:data:`RESULT_WRITE_SCHEMA`) to ``sink`` (in ``(uscc, policy order)`` order overall).
+    Returns the number of rows; ``timings`` (benchmarks) receives the seconds spent building the
+    matrix, fetching batches, combining and in ``sink``.
 
     Rule: nothing holds the whole result — a full match writes it to Parquet as it goes, so memory
     is the matrix plus one batch (holding 50 M result rows also made combining ~2× slower)."""
@@ -233,21 +285,36 @@ def stream(con, mp: MatchPlan, sink, *, paid: dict | None = None, matrix: str = 
     from shengxin.policies.sql import drop, matrix_sql
 
     register_reference(con)
+    clock = {"matrix": 0.0, "fetch": 0.0, "combine": 0.0, "sink": 0.0}
+    t = time.perf_counter()
     combiner = Combiner(mp)
     drop(con, matrix)
     con.sql(matrix_sql(mp)).create(matrix)
+    clock["matrix"] += time.perf_counter() - t
     rows = 0
     try:
         query = combiner.fetch_query(matrix).order_by(exp.column("uscc"), copy=False)
-        reader = con.sql(query.sql("duckdb")).to_arrow_reader(batch_rows)
-        for batch in reader:
+        batches = iter(con.sql(query.sql("duckdb")).to_arrow_reader(batch_rows))
+        while True:
+            t0 = time.perf_counter()
+            batch = next(batches, None)
+            t1 = time.perf_counter()
+            if batch is None:
+                break
             part = combiner.combine(batch, paid)
+            t2 = time.perf_counter()
             rows += part.num_rows
             sink(part)
+            t3 = time.perf_counter()
+            clock["fetch"] += t1 - t0
+            clock["combine"] += t2 - t1
+            clock["sink"] += t3 - t2
             if progress is not None:
                 progress(batch.num_rows)
     finally:
         drop(con, matrix)
+        if timings is not None:
+            timings.update(clock)
     return rows
 
 
@@ -256,5 +323,6 @@ def run(con, mp: MatchPlan, *, paid: dict | None = None, matrix: str = "policy_m
     """The sparse results as one table, ordered by ``(uscc, policy order)`` — readers of one
     enterprise prune to one row group (see :func:`stream` for results too large to hold)."""
     parts: list[pa.Table] = []
-    stream(con, mp, parts.append, paid=paid, matrix=matrix, batch_rows=batch_rows, progress=progress)
+    stream(con, mp, lambda part: parts.append(part.cast(RESULT_SCHEMA)), paid=paid, matrix=matrix,
+           batch_rows=batch_rows, progress=progress)
     return pa.concat_tables(parts) if parts else RESULT_SCHEMA.empty_table()

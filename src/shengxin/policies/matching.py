@@ -135,16 +135,49 @@ def _publish(root: Path, sid: str, work: Path, manifest: dict) -> MatchSnapshot:
     return MatchSnapshot(sid, final, manifest)
 
 
+#: how ``results.parquet`` is encoded (see ``docs/decisions/0018-match-results-encoding.md``)
+RESULTS_WRITE_OPTIONS = dict(compression="zstd", compression_level=1, write_statistics=["uscc"],
+                             store_schema=False)
+
+
 @contextmanager
-def results_writer(path: Path):
-    """A function that appends result rows to ``path`` (zstd Parquet, row groups of
-    :data:`RESULTS_ROW_GROUP_ROWS`); the file is complete when the ``with`` block ends. (Encoding in
-    a background thread measured no faster: combining holds the GIL most of the time.)"""
-    writer = pq.ParquetWriter(path, Q.RESULT_SCHEMA, compression="zstd")
+def results_writer(path: Path, **options):
+    """A function that appends result rows to ``path`` (Parquet, row groups of
+    :data:`RESULTS_ROW_GROUP_ROWS`); the file is complete when the ``with`` block ends.
+
+    Rule: parts may hold ``RESULT_SCHEMA``'s string columns as dictionary arrays (as
+    :meth:`bulk.Combiner.combine` returns them); they are written as dictionary-encoded Parquet
+    columns without the Arrow schema, so every reader (DuckDB, ``pq.read_table``, row-group
+    readers) gets plain strings — the same values and types as ``RESULT_SCHEMA``. Only ``uscc``
+    has statistics (readers prune row groups on it). ``options`` override
+    :data:`RESULTS_WRITE_OPTIONS` (benchmarks)."""
+    writer = pq.ParquetWriter(path, bulk.RESULT_WRITE_SCHEMA, **{**RESULTS_WRITE_OPTIONS, **options})
+
+    def write(part: pa.Table) -> None:
+        part = part.cast(bulk.RESULT_WRITE_SCHEMA)
+        for start in range(0, part.num_rows, RESULTS_ROW_GROUP_ROWS):
+            writer.write_table(_compact_uscc(part.slice(start, RESULTS_ROW_GROUP_ROWS)))
+
     try:
-        yield lambda part: writer.write_table(part.cast(Q.RESULT_SCHEMA), row_group_size=RESULTS_ROW_GROUP_ROWS)
+        yield write
     finally:
         writer.close()
+
+
+def _compact_uscc(group: pa.Table) -> pa.Table:
+    """One row group with its ``uscc`` dictionary cut to the codes it uses. Rows are sorted by
+    ``uscc`` and the dictionary is the batch's sorted codes, so the used entries are the range from
+    the smallest index to the largest — a zero-copy slice (the writer stores a row group's
+    whole dictionary: the batch's 65,536 codes in every row group would triple the file)."""
+    column = group.column("uscc").combine_chunks()
+    if not len(column) or column.null_count:
+        return group
+    indices = column.indices
+    bounds = pc.min_max(indices)
+    low, high = bounds["min"].as_py(), bounds["max"].as_py()
+    compact = pa.DictionaryArray.from_arrays(pc.subtract(indices, pa.scalar(low, indices.type)),
+                                             column.dictionary.slice(low, high - low + 1))
+    return group.set_column(0, "uscc", compact)
 
 
 class _Tally:
