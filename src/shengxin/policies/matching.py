@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,18 +150,40 @@ def results_writer(path: Path, **options):
     :meth:`bulk.Combiner.combine` returns them); they are written as dictionary-encoded Parquet
     columns without the Arrow schema, so every reader (DuckDB, ``pq.read_table``, row-group
     readers) gets plain strings — the same values and types as ``RESULT_SCHEMA``. Only ``uscc``
-    has statistics (readers prune row groups on it). ``options`` override
-    :data:`RESULTS_WRITE_OPTIONS` (benchmarks)."""
+    has statistics (readers prune row groups on it). Parts are encoded by one writer thread while
+    the caller combines the next (``background=False`` encodes inline: the benchmark's baseline);
+    an encoding error is raised by the next ``write`` or when the block ends. Other ``options``
+    override :data:`RESULTS_WRITE_OPTIONS`."""
+    background = options.pop("background", True)
     writer = pq.ParquetWriter(path, bulk.RESULT_WRITE_SCHEMA, **{**RESULTS_WRITE_OPTIONS, **options})
 
-    def write(part: pa.Table) -> None:
+    def encode(part: pa.Table) -> None:
         part = part.cast(bulk.RESULT_WRITE_SCHEMA)
         for start in range(0, part.num_rows, RESULTS_ROW_GROUP_ROWS):
             writer.write_table(_compact_uscc(part.slice(start, RESULTS_ROW_GROUP_ROWS)))
 
+    if not background:
+        try:
+            yield encode
+        finally:
+            writer.close()
+        return
+    # Parquet encoding runs in C++ without the GIL: one writer thread encodes part k while the
+    # caller combines part k+1 (at most one part waits, so memory stays one batch ahead).
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="results-writer")
+    pending: list[Future] = []
+
+    def write(part: pa.Table) -> None:
+        if pending:
+            pending.pop().result()
+        pending.append(pool.submit(encode, part))
+
     try:
         yield write
+        if pending:
+            pending.pop().result()
     finally:
+        pool.shutdown(wait=True)
         writer.close()
 
 
