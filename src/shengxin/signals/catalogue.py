@@ -226,6 +226,9 @@ DETECTOR_PARAMS: dict[str, type[_Strict]] = {
 class ReasonCode(_Strict):
     code: str
     label: str
+    #: False for a reason that alone does not cover the signals this one ``supersedes`` (the firm
+    #: still operates here): an episode whose every reason says so supersedes nothing.
+    supersedes: bool = True
 
 
 class EvidenceField(_Strict):

@@ -105,11 +105,6 @@ class DetectionResult:
         return out
 
 
-#: Reasons that on their own do not cover other signals: the firm still operates here (an outside
-#: affiliate is an early warning), so its layoffs and drops keep their own signals.
-EARLY_ONLY_REASONS = frozenset({affiliates.REASON_SHAREHOLDER, affiliates.REASON_CONTACT})
-
-
 def _supersede(results: dict[str, det.Episodes], catalogue: Catalogue, n: int) -> dict[str, det.Episodes]:
     """Drop episodes of superseded signals that overlap (± a few months) an episode of the
     superseding signal for the same enterprise."""
@@ -118,8 +113,9 @@ def _supersede(results: dict[str, det.Episodes], catalogue: Catalogue, n: int) -
         cover = results.get(definition.id)
         if not definition.supersedes or cover is None or len(cover) == 0:
             continue
-        cover = cover.take(~np.asarray([set(str(r).split(",")) <= EARLY_ONLY_REASONS for r in cover.reasons],
-                                       dtype=bool))
+        weak = {r.code for r in definition.reason_codes if not r.supersedes}
+        if weak:
+            cover = cover.take(~np.asarray([set(str(r).split(",")) <= weak for r in cover.reasons], dtype=bool))
         lo = np.full(n, np.iinfo(np.int64).max)
         hi = np.full(n, np.iinfo(np.int64).min)
         np.minimum.at(lo, cover.row, cover.start - det.SUPERSEDE_MONTHS)

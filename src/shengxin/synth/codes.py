@@ -181,12 +181,6 @@ _ID_WEIGHTS = np.asarray([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], 
 _ID_CHECK = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
 
-def id_card_check_characters(body17: np.ndarray) -> np.ndarray:
-    """GB 11643 check character (``0``-``9`` or ``X``) of each 17-digit identity-number body."""
-    digits = _strings_to_chars(body17, 17).astype(np.int64) - ord("0")
-    return _chars_to_strings(_ID_CHECK[(digits @ _ID_WEIGHTS) % 11][:, None])
-
-
 def masked_id_numbers(regions: np.ndarray, birth: np.ndarray, sequence: np.ndarray) -> np.ndarray:
     """Identity numbers as registries publish them: region code + ``********`` (the birth date
     hidden) + the 3-digit sequence and the check character of the full number, e.g.
