@@ -78,3 +78,40 @@ def test_open_enterprise_before_any_ingest_has_empty_tables():
     con = open_enterprise(current_snapshot(), code(1))
     for name in [*load_tables(), "monthly", "credit_events"]:
         assert con.execute(f"SELECT count(*) FROM {name}").fetchone() == (0,), name  # names are ours
+
+
+def test_one_enterprise_connections_share_a_database_but_never_rows(tmp_path):
+    """``open_enterprise`` hands out cursors of one in-memory database: two open at once (as two
+    requests in two threads) each see their own enterprise's tables and derived views only."""
+    import threading
+
+    d = tmp_path / "d"
+    write_registry(d, ns=range(1, 9))
+    write_tax(d, [(code(n), "202403", Decimal(n), Decimal("0.10")) for n in range(1, 9)])
+    ingest([d])
+    snap = current_snapshot()
+    first, second = open_enterprise(snap, code(1)), open_enterprise(snap, code(2))
+    for con, n in ((first, 1), (second, 2)):
+        assert con.execute("SELECT uscc FROM enterprises").fetchall() == [(code(n),)]
+        assert con.execute("SELECT uscc FROM monthly").fetchall() == [(code(n),)]
+    first.close()
+    assert second.execute("SELECT uscc FROM monthly").fetchall() == [(code(2),)]  # still there
+    second.close()
+    seen, errors = {}, []
+
+    def read(n: int) -> None:
+        try:
+            for _ in range(20):
+                con = open_enterprise(snap, code(n), ("enterprises", "monthly"))
+                got = con.execute("SELECT DISTINCT uscc FROM monthly").fetchall()
+                con.close()
+                seen.setdefault(n, set()).update(got)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(3, 9)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and seen == {n: {(code(n),)} for n in range(3, 9)}

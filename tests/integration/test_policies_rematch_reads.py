@@ -82,3 +82,38 @@ def test_rematch_finds_newly_eligible_after_a_new_published_version(db_session, 
         assert result.newly_eligible == [("TEST-REV", 2)]
         again = matching.rematch(db_session, DISTRICT, analytic, uscc)
         assert again.newly_eligible == []  # its newest delta already says eligible
+
+
+def test_tables_read_names_what_the_rules_use(db_session):
+    from shengxin.policies.compile import compile_text
+
+    revenue = compile_text(text(), DISTRICT)
+    assert revenue.tables_read == {"enterprises", "monthly_tax"}
+    grown = compile_text(text("1").replace('"sum(revenue, months=12)"', '"count(certifications)"'), DISTRICT)
+    assert grown.tables_read == {"enterprises", "certifications"}
+
+
+def test_facts_of_the_tables_the_policies_read_give_the_same_answers(db_session, analytic):
+    """Re-matching reads only the tables the live policies read; every answer (status, amount,
+    masks, per-condition values) is the one all tables give."""
+    from shengxin.enterprises.hub.tables import load_tables
+    from shengxin.policies.evaluate import answer
+
+    _publish_library(db_session, count=40)
+    live = service.live_policies(db_session, DISTRICT, matching.default_as_of(current_snapshot(analytic)))
+    tables = matching.tables_read(live)
+    assert "enterprises" in tables and tables < set(load_tables())
+    data = current_snapshot(analytic)
+    con = open_current(analytic)
+    sample = [r[0] for r in con.execute("SELECT uscc FROM enterprises ORDER BY hash(uscc) LIMIT 30").fetchall()]
+    con.close()
+    as_of = matching.default_as_of(data)
+    compared = 0
+    for uscc in sample:
+        whole, part = snapshot_facts(data, uscc), snapshot_facts(data, uscc, tables)
+        assert set(part.tables) <= tables and part.enterprise == whole.enterprise
+        env_whole, env_part = CachedEnv(FactsEnv(whole, as_of)), CachedEnv(FactsEnv(part, as_of))
+        for lp in live:
+            assert answer(lp.policy, env_part).to_dict() == answer(lp.policy, env_whole).to_dict(), (uscc, lp.policy.id)
+            compared += 1
+    assert compared == len(sample) * len(live) > 0

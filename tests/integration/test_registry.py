@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from shengxin.cli.enterprises import app
 from shengxin.enterprises.hub import ingest
 from shengxin.enterprises.registry import (
+    enterprise_scope,
     get_enterprise,
     monthly_series,
     search_enterprises,
@@ -72,6 +73,17 @@ def test_unknown_and_malformed_codes():
         get_enterprise(code(77))
     with pytest.raises(InvalidInput, match="格式不对"):
         get_enterprise("12345")
+    with pytest.raises(NotFound, match=code(77)):
+        enterprise_scope(code(77))
+    with pytest.raises(InvalidInput, match="格式不对"):
+        enterprise_scope("12345")
+
+
+def test_enterprise_scope_is_the_code_and_town_of_the_portrait(registry):
+    for n in (1, 2, 10, 34):
+        full, scope = get_enterprise(code(n)), enterprise_scope(f" {code(n).lower()}")
+        assert (scope.uscc, scope.town_code) == (full.uscc, full.town_code)
+    assert enterprise_scope(code(10)).town_code == "330110012"
 
 
 def test_search_by_name_substring_with_paging(registry):

@@ -21,12 +21,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 from pydantic import BaseModel
 from sqlglot import exp
 
 from shengxin.enterprises import uscc as uscc_rules
-from shengxin.enterprises.store import current_snapshot, open_current, open_enterprise
+from shengxin.enterprises.store import current_snapshot, enterprise_table, open_current, open_enterprise
 from shengxin.errors import InvalidInput, NotFound
 
 MAX_PAGE_SIZE = 100
@@ -224,6 +225,24 @@ _MONTHLY = _sql("SELECT month, revenue_fen, tax_fen, si_headcount, electricity_k
 
 
 # --- service functions --------------------------------------------------------------------------
+
+
+class EnterpriseScope(BaseModel):
+    """Who an enterprise is for an access check: its normalised code and its town."""
+
+    uscc: str
+    town_code: str | None
+
+
+def enterprise_scope(code: str, *, analytic_dir: Path | None = None) -> EnterpriseScope:
+    """The code and town of one registered enterprise — what an access check needs, read from the
+    ``enterprises`` row group holding the code (two columns; no DuckDB, no other table)."""
+    code = _checked_code(code)
+    schema = pa.schema([pa.field("uscc", pa.string()), pa.field("town_code", pa.string())])
+    rows = enterprise_table(current_snapshot(analytic_dir), "enterprises", code, schema).to_pylist()
+    if not rows:
+        raise NotFound(f"企业登记信息中没有统一社会信用代码为 {code} 的企业")
+    return EnterpriseScope(**rows[0])
 
 
 def get_enterprise(code: str, *, analytic_dir: Path | None = None) -> EnterprisePublic:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -283,9 +284,30 @@ _VIEW_SOURCES = {
 
 @lru_cache(maxsize=None)
 def _view_sql(name: str) -> str:
+    """The derived view as a temporary view: private to the connection (or cursor) that makes it."""
     text = MONTHLY_VIEW if name == "monthly" else CREDIT_EVENTS_VIEW
     query = sqlglot.parse_one(text, read="duckdb")
-    return exp.Create(this=exp.to_table(name), kind="VIEW", expression=query, replace=True).sql("duckdb")
+    return exp.Create(this=exp.to_table(name), kind="VIEW", expression=query, replace=True,
+                      properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb")
+
+
+_scratch_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _scratch_database() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:")
+
+
+def scratch_connection() -> duckdb.DuckDBPyConnection:
+    """A fresh connection to one in-memory DuckDB database shared by the process, for small
+    per-request work (one enterprise's rows).
+
+    Rule: opening a DuckDB database costs ~15 ms, a cursor on an open one microseconds; a cursor's
+    registered tables and temporary views are its own (two requests never see each other's rows),
+    so callers register and create only those, and close the cursor when done."""
+    with _scratch_lock:
+        return _scratch_database().cursor()
 
 
 def open_enterprise(snapshot: Snapshot | None, uscc: str, tables: Iterable[str] | None = None, *,
@@ -302,7 +324,7 @@ def open_enterprise(snapshot: Snapshot | None, uscc: str, tables: Iterable[str] 
     defs = load_tables()
     wanted = list(tables) if tables is not None else [*defs, *_VIEW_SOURCES]
     canonical = dict.fromkeys(t for name in wanted for t in _VIEW_SOURCES.get(name, (name,)))
-    con = con or duckdb.connect(":memory:")
+    con = con or scratch_connection()
     for name in canonical:
         con.register(name, enterprise_table(snapshot, name, uscc, defs[name].arrow_schema()))
     for name in wanted:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from shengxin.engine import ir
 from shengxin.engine import reference as R
@@ -54,6 +54,23 @@ class CompiledPolicy:
 
     def atomic(self, key: str) -> Atomic | None:
         return next((a for a in self.atomics() if a.key == key), None)
+
+    def nodes(self) -> list[ir.Node]:
+        """Every engine node the policy evaluates: its conditions, their near-miss relaxations and
+        the conditions and values of its amount."""
+        found = []
+        for a in self.atomics():
+            found.append(a.node)
+            if a.near is not None and not isinstance(a.near, ir.Const):
+                found.append(a.near)
+        return found + A.conditions_of(self.amount) + A.values_of(self.amount)
+
+    @cached_property
+    def tables_read(self) -> frozenset[str]:
+        """The canonical tables evaluating the policy reads (the registry's ``enterprises`` always)."""
+        from shengxin.engine.plan import tables_of
+
+        return frozenset({t for node in self.nodes() for t in tables_of(node)} | {"enterprises"})
 
     def inputs_used(self) -> set[str]:
         names: set[str] = set()

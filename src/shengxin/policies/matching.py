@@ -357,13 +357,19 @@ class EnterpriseMatch:
     newly_eligible: list[tuple[str, int]]
 
 
+def tables_read(policies: list[LivePolicy]) -> set[str]:
+    """The canonical tables evaluating ``policies`` reads."""
+    return {t for lp in policies for t in lp.policy.tables_read}
+
+
 def enterprise_facts(analytic_dir: Path, uscc: str, policies: list[LivePolicy] | None = None):
     """``(facts, data snapshot)`` of one enterprise, read from the snapshot's sorted segments
-    (application inputs are absent, i.e. unknown, as in bulk matching)."""
+    (application inputs are absent, i.e. unknown, as in bulk matching) — of the tables
+    ``policies`` read (every table without ``policies``)."""
     data = current_snapshot(analytic_dir)
     if data is None:
         raise NotFound("分析库中还没有企业数据：请先运行 shengxin ingest 导入部门数据")
-    facts = snapshot_facts(data, uscc)
+    facts = snapshot_facts(data, uscc, tables_read(policies) if policies is not None else None)
     if facts is None:
         raise NotFound(f"分析库中没有统一社会信用代码为 {uscc} 的企业", where="uscc")
     return facts, data

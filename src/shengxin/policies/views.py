@@ -38,7 +38,8 @@ def enterprise_overview(session: Session, district: District, analytic_dir: Path
     snap = matching.current(analytic_dir)
     as_of = snap.as_of if snap else matching.default_as_of(data)
     policies = live_policies(session, district, as_of)
-    facts = snapshot_facts(data, uscc)  # its row groups of the sorted snapshot (inputs stay unknown)
+    # its row groups of the sorted snapshot, of the tables the policies read (inputs stay unknown)
+    facts = snapshot_facts(data, uscc, matching.tables_read(policies))
     if facts is None:
         return {"ready": False, "reason": "分析库中没有本企业的登记信息，请联系所在镇街核实。"}
     env = CachedEnv(FactsEnv(facts, as_of))

@@ -34,12 +34,30 @@ def scoped_town(principal: Principal, town: str | None) -> str | None:
 def visible_enterprise(request: Request, principal: Principal, code: str) -> registry.EnterprisePublic:
     """The enterprise if the caller may see it; Forbidden otherwise (enterprises never learn
     whether another code exists)."""
+    _refuse_other_enterprise(principal, code)
+    enterprise = registry.get_enterprise(code, analytic_dir=analytic_dir(request))
+    _require_visible(principal, enterprise.uscc, enterprise.town_code)
+    return enterprise
+
+
+def visible_scope(request: Request, principal: Principal, code: str) -> registry.EnterpriseScope:
+    """What :func:`visible_enterprise` checks, for endpoints that need only the code and town:
+    the same refusals, without reading the enterprise's portrait."""
+    _refuse_other_enterprise(principal, code)
+    scope = registry.enterprise_scope(code, analytic_dir=analytic_dir(request))
+    _require_visible(principal, scope.uscc, scope.town_code)
+    return scope
+
+
+def _refuse_other_enterprise(principal: Principal, code: str) -> None:
+    """An enterprise user asking for another code is refused before anything is read."""
     if principal.role is Role.ENTERPRISE and normalise(code) != principal.uscc:
         raise Forbidden("企业用户只能查看本企业的信息")
-    enterprise = registry.get_enterprise(code, analytic_dir=analytic_dir(request))
-    if not principal.can_see_enterprise(enterprise.uscc, enterprise.town_code):
+
+
+def _require_visible(principal: Principal, uscc: str, town_code: str | None) -> None:
+    if not principal.can_see_enterprise(uscc, town_code):
         raise Forbidden("该企业不在您的服务范围内")
-    return enterprise
 
 
 @router.get("", response_model=registry.SearchResult)
@@ -57,5 +75,5 @@ def one(uscc: str, request: Request, principal: Principal = Depends(access(ALL_R
 
 @router.get("/{uscc}/series", response_model=registry.MonthlySeries)
 def series(uscc: str, request: Request, principal: Principal = Depends(access(ALL_ROLES))):
-    visible_enterprise(request, principal, uscc)
+    visible_scope(request, principal, uscc)
     return registry.monthly_series(uscc, analytic_dir=analytic_dir(request))

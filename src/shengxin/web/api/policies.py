@@ -173,9 +173,9 @@ def matches(policy_id: str, request: Request, status: str = "eligible", page: in
 def explain(policy_id: str, uscc: str, request: Request, db: Session = Depends(get_db),
             principal: Principal = Depends(access(ALL_ROLES))):
     from shengxin.policies.matching import explain as run
-    from shengxin.web.api.enterprises import visible_enterprise
+    from shengxin.web.api.enterprises import visible_scope
 
-    enterprise = visible_enterprise(request, principal, normalise(uscc))
+    enterprise = visible_scope(request, principal, normalise(uscc))
     return run(db, _district(request), _analytic(request), policy_id, enterprise.uscc)
 
 
@@ -185,9 +185,9 @@ def rematch(uscc: str, request: Request, db: Session = Depends(get_db),
     """Re-match one enterprise whose data changed (town staff: enterprises of their town)."""
     from shengxin.policies.matching import rematch as run
     from shengxin.policies.matching import require_current
-    from shengxin.web.api.enterprises import visible_enterprise
+    from shengxin.web.api.enterprises import visible_scope
 
-    enterprise = visible_enterprise(request, principal, normalise(uscc))
+    enterprise = visible_scope(request, principal, normalise(uscc))
     if principal.role is Role.TOWN and enterprise.town_code != principal.town_code:
         raise Forbidden("该企业不在您的服务范围内")
     snap = require_current(_analytic(request))
