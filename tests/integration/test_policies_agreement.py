@@ -235,6 +235,43 @@ def test_evaluator_sql_and_bulk_agree(data, seed):
             assert answer(p, env, total, year).status == o.status
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data(), st.integers(0, 10_000))
+def test_bulk_policies_sharing_conditions_agree_and_are_laid_out_by_enterprise(data, seed):
+    """Policies with the same eligibility share one structure in the combiner and, with the same
+    amount and no caps, one amount computation: variants of one policy (same amount, another
+    amount, no amount, caps), interleaved with an unrelated policy, each get the evaluator's
+    answer; every enterprise's rows are together, in code order, one row per policy at most."""
+    base = data.draw(policies(0))
+    other = data.draw(policies(1))
+    variants = [dict(base, id="V0"), dict(other, id="W"), dict(base, id="V1"),
+                dict(base, id="V2", amount=data.draw(amounts())), {**base, "id": "V3", "amount": None},
+                dict(base, id="V4", caps={"per_enterprise": "3万元"}), dict(base, id="V5")]
+    compiled = [p for p in map(_compile, [{k: v for k, v in d.items() if v is not None} for d in variants]) if p]
+    assume(sum(p.id.startswith("V") for p in compiled) >= 3)
+    population, paid = _population(seed, 60)
+    inputs = {k: v for p in compiled for k, v in _inputs(p).items()}
+    con = duckdb.connect(":memory:")
+    try:
+        register_facts(con, population, inputs)
+        mp = Q.build([(p, 1) for p in compiled], AS_OF)
+        table = bulk.run(con, mp, paid={(p.id, u): v for u, v in paid.items() for p in compiled}, batch_rows=7)
+    finally:
+        con.close()
+    rows = table.to_pylist()
+    usccs = [r["uscc"] for r in rows]
+    assert usccs == sorted(usccs)
+    assert len({(r["uscc"], r["policy_id"]) for r in rows}) == len(rows)
+    got = {(r["policy_id"], r["uscc"]): (r["status"], r["amount_fen"], r["false_mask"], r["unknown_mask"]) for r in rows}
+    for f in population:
+        env = CachedEnv(FactsEnv(f, AS_OF))
+        for p in compiled:
+            total, year = paid.get(f.uscc, (0, 0))
+            o = outcome(p, env, total, year)
+            expected = None if o.status == "not_eligible" else (o.status, o.amount_fen, o.false_mask, o.unknown_mask)
+            assert got.get((p.id, f.uscc)) == expected, (p.id, f.enterprise)
+
+
 def test_shared_conditions_are_computed_once():
     texts = [{"field": "annual.revenue", "op": ">=", "value": "1000万元"},
              {"field": "industry", "op": "under", "value": "C"}]

@@ -9,9 +9,12 @@ and combines them with NumPy using the same three-valued rules:
 
 * ``all`` is the minimum of its items' codes, ``any`` the maximum, ``not`` is ``2 − code``;
 * status, masks and near misses are decided exactly as in :mod:`shengxin.policies.evaluate`;
-* amounts are computed for eligible rows only, with exact integers (:class:`VectorAmount`);
-* output rows are placed in ``(uscc, policy order)`` order from per-enterprise counts (no sort), and
-  string columns are dictionary arrays over the batch's own values (decision 0018).
+* amounts are computed for eligible rows only, with exact integers (:class:`VectorAmount`), once per
+  amount group (policies of one structure with the same formula and no caps);
+* output rows are laid out by enterprise (in ``uscc`` order), then by structure, then by policy
+  order — from a dense enterprise × structure table and ``np.repeat``, with no sort and no step per
+  policy (decision 0019) — and string columns are dictionary arrays over the batch's own values
+  (decision 0018).
 
 Property tests check that this, the per-policy SQL and the single-enterprise evaluator agree.
 """
@@ -61,6 +64,16 @@ class _Program:
     caps: A.Caps
 
 
+@dataclass
+class _AmountGroup:
+    """Policies of one structure whose amounts are the same on every row."""
+
+    programs: np.ndarray  # their indexes in ``Combiner.programs``
+    amount: A.Amount | None
+    caps: A.Caps
+    policy_id: str  # the first policy's (the only one when caps apply)
+
+
 class Combiner:
     """Compiled once per plan; :meth:`combine` turns one batch of the matrix into sparse rows."""
 
@@ -86,11 +99,22 @@ class Combiner:
         self.value_index = values
         # Policies with the same top-level items (and near-miss tests) have the same statuses and
         # masks — generated and real libraries share most of them (1,000 demo policies: 95) — so
-        # statuses are combined once per structure and only amounts once per policy.
-        structures: dict[tuple, list[_Program]] = {}
+        # statuses are combined once per structure; amounts once per amount group: the policies
+        # of a structure with the same formula and caps (1,000 demo policies: 343; with caps and
+        # payments on record the amounts differ per policy, so such a policy is a group of its own).
+        structures: dict[tuple, dict[tuple, list[_Program]]] = {}
         for prog in self.programs:
-            structures.setdefault((prog.items, prog.near), []).append(prog)
-        self.structures = list(structures.items())
+            key = (prog.amount, prog.caps, prog.policy_id if prog.caps.any else None)
+            structures.setdefault((prog.items, prog.near), {}).setdefault(key, []).append(prog)
+        self.structures = [(shape, [_AmountGroup(np.array([p.index for p in progs], dtype=np.int64), progs[0].amount,
+                                                 progs[0].caps, progs[0].policy_id) for progs in groups.values()])
+                           for shape, groups in structures.items()]
+        # the output order within an enterprise: structure by structure, each structure's
+        # policies in policy order
+        self._struct_policies = [np.sort(np.concatenate([g.programs for g in groups])) for _, groups in self.structures]
+        self._order = np.concatenate(self._struct_policies).astype(np.int32)
+        self._struct_width = np.array([x.size for x in self._struct_policies], dtype=np.int64)
+        self._struct_start = np.cumsum(self._struct_width) - self._struct_width
         self._ids = pa.array([p.policy_id for p in self.programs], type=pa.string())
         self._versions = pa.array([p.version for p in self.programs], type=pa.int32())
 
@@ -123,8 +147,8 @@ class Combiner:
     # ------------------------------------------------------------------ combining
     def combine(self, batch: pa.RecordBatch, paid: dict | None = None) -> pa.Table:
         """The sparse result rows of one batch: ``RESULT_SCHEMA``'s values in
-        :data:`RESULT_WRITE_SCHEMA` (string columns dictionary-encoded), ordered by enterprise then
-        policy order."""
+        :data:`RESULT_WRITE_SCHEMA` (string columns dictionary-encoded), ordered by enterprise, then
+        structure, then policy order (:meth:`_layout`)."""
         n_cond = len(self.conditions)
         active = batch.column(1 + 1 + self.cond_index[ACTIVE]).to_numpy() == TRUE
         rows = np.nonzero(active)[0]
@@ -155,13 +179,12 @@ class Combiner:
             ints, unknown = value_cols[i]
             return ints[where], unknown[where], A._value_scale(self.values[i])
 
-        # per structure: the kept rows (indexes into ``rows``) and their status and masks; per
-        # policy: its amounts — laid out below without sorting
+        # per structure with rows: its kept rows (indexes into ``rows``), their status and masks,
+        # and its amount groups' amounts over those rows — laid out below without sorting
         n_items = rows.size
-        per_row = np.zeros(n_items, dtype=np.int64)  # output rows per active enterprise
-        kept: list[tuple | None] = [None] * len(self.programs)
-        shared: list[tuple] = []  # per structure with rows: idx, status, fm, um
-        for (item_nodes, near_spec), progs in self.structures:
+        shared: list[tuple] = []  # idx, status, fm, um, structure number
+        amounts: list[tuple] = []  # per amount group with rows: (program indexes, amount, no_amount)
+        for number, ((item_nodes, near_spec), groups) in enumerate(self.structures):
             items = [code(i) for i in item_nodes]
             if not items:
                 continue
@@ -192,68 +215,83 @@ class Combiner:
             status = np.where(fm != 0, 1, np.where(um != 0, 2, 0)).astype(np.int8)
             eligible = status == 0
             where = idx[eligible]
-            per_row[idx] += len(progs)
-            shared.append((idx, status, fm, um))
-            for prog in progs:
-                amount = no_amount = None
-                if prog.amount is not None and where.size:
-                    amount = np.zeros(idx.size, dtype=np.int64)
-                    no_amount = np.ones(idx.size, dtype=bool)
-                    vec = A.VectorAmount(prog.amount, lambda node, w=where: values(self.value_index[node], w),
-                                         lambda node, w=where: codes[self.cond_index[node]][w])
-                    scaled, unknown = vec.run(where.size)
-                    paid_total = paid_year = None
-                    if prog.caps.any and paid:
-                        got = [paid.get((prog.policy_id, u), (0, 0)) for u in
-                               batch.column(0).take(pa.array(rows[where])).to_pylist()]
-                        paid_total = np.array([g[0] for g in got], dtype=object)
-                        paid_year = np.array([g[1] for g in got], dtype=object)
-                    fen = A.final_fen(scaled, vec.scale, prog.caps, paid_total, paid_year)
-                    amount[eligible] = np.where(unknown, 0, fen).astype(np.int64)
-                    no_amount[eligible] = unknown
-                kept[prog.index] = (len(shared) - 1, amount, no_amount)
-        return self._layout(batch, rows, per_row, shared, kept)
+            shared.append((idx, status, fm, um, number))
+            unknown_amounts = None
+            for group in groups:
+                if group.amount is None or not where.size:
+                    if unknown_amounts is None:
+                        unknown_amounts = (np.zeros(idx.size, dtype=np.int64), np.ones(idx.size, dtype=bool))
+                    amounts.append((group.programs, *unknown_amounts, len(shared) - 1))
+                    continue
+                amount = np.zeros(idx.size, dtype=np.int64)
+                no_amount = np.ones(idx.size, dtype=bool)
+                vec = A.VectorAmount(group.amount, lambda node, w=where: values(self.value_index[node], w),
+                                     lambda node, w=where: codes[self.cond_index[node]][w])
+                scaled, unknown = vec.run(where.size)
+                paid_total = paid_year = None
+                if group.caps.any and paid:
+                    got = [paid.get((group.policy_id, u), (0, 0)) for u in
+                           batch.column(0).take(pa.array(rows[where])).to_pylist()]
+                    paid_total = np.array([g[0] for g in got], dtype=object)
+                    paid_year = np.array([g[1] for g in got], dtype=object)
+                fen = A.final_fen(scaled, vec.scale, group.caps, paid_total, paid_year)
+                amount[eligible] = np.where(unknown, 0, fen).astype(np.int64)
+                no_amount[eligible] = unknown
+                amounts.append((group.programs, amount, no_amount, len(shared) - 1))
+        return self._layout(batch, rows, shared, amounts)
 
-    def _layout(self, batch: pa.RecordBatch, rows: np.ndarray, per_row: np.ndarray, shared: list,
-                kept: list) -> pa.Table:
-        """Place every policy's rows at its final position, ordered by enterprise (the matrix is
-        ordered by ``uscc``) then by policy order — no sort: an enterprise's rows start at the
-        cumulative count of the rows before it, and policies, visited in order, take the next slot
-        of each of their enterprises.
+    def _layout(self, batch: pa.RecordBatch, rows: np.ndarray, shared: list, amounts: list) -> pa.Table:
+        """Lay the rows out ordered by enterprise (the matrix is ordered by ``uscc``), then by
+        structure, then by policy order within the structure — without sorting or
+        a step per policy:
+
+        1. the (enterprise, structure) pairs that have rows, in that order, are the non-empty cells
+           of a dense enterprise × structure table read row by row;
+        2. each pair becomes one row per policy of its structure (``np.repeat``), which takes its
+           status and masks from the pair and its amount from its amount group.
 
         Rule: the columns are ``RESULT_SCHEMA``'s values, with ``uscc``, ``town``, ``policy_id`` and
         ``status`` as dictionary arrays (:data:`RESULT_WRITE_SCHEMA`; indexes into the batch's
         own columns, no string copies)."""
-        total = int(per_row.sum())
-        if total == 0:
+        if not shared:
             return RESULT_WRITE_SCHEMA.empty_table()
-        cursor = np.cumsum(per_row) - per_row
-        # what structures share (rows, status, masks) is gathered once through ``source``, the
-        # output row's index into the structures' concatenated rows; only the policy and its
-        # amount are placed per policy
-        starts = np.cumsum([0] + [len(x[0]) for x in shared])
-        source = np.empty(total, dtype=np.int32)
-        out_policy = np.empty(total, dtype=np.int32)
-        out_amount = np.zeros(total, dtype=np.int64)
-        out_no_amount = np.ones(total, dtype=bool)
-        for index, got in enumerate(kept):
-            if got is None:
-                continue
-            s, amount, no_amount = got
-            idx = shared[s][0]
-            pos = cursor[idx]
-            cursor[idx] += 1
-            source[pos] = np.arange(starts[s], starts[s + 1], dtype=np.int32)
-            out_policy[pos] = index
-            if amount is not None:
-                out_amount[pos] = amount
-                out_no_amount[pos] = no_amount
-        out_row = np.concatenate([x[0] for x in shared])[source]
-        out_status = np.concatenate([x[1] for x in shared])[source]
-        out_fm = np.concatenate([x[2] for x in shared])[source]
-        out_um = np.concatenate([x[3] for x in shared])[source]
-        # dictionary indexes: the output row's position in the batch
-        batch_row = rows.astype(np.int32)[out_row]
+        n_items, n_struct = rows.size, len(shared)
+        # 1. cell (enterprise i, structure column c) holds the enterprise's index in the
+        # structure's kept rows, −1 when it has none
+        cells = np.full((n_items, n_struct), -1, dtype=np.int32)
+        for column, (idx, *_rest) in enumerate(shared):
+            cells[idx, column] = np.arange(idx.size, dtype=np.int32)
+        flat = np.flatnonzero(cells.ravel() >= 0)
+        pair_row, pair_column = np.divmod(flat, n_struct)
+        sizes = np.array([x[0].size for x in shared], dtype=np.int64)
+        offsets = np.cumsum(sizes) - sizes  # of each structure's rows in the concatenations
+        numbers = np.array([x[4] for x in shared], dtype=np.int64)
+        pair_at = (offsets[pair_column] + cells.ravel()[flat]).astype(np.int32)  # into the concatenations
+        reps = self._struct_width[numbers][pair_column]  # policies of the pair's structure
+        total = int(reps.sum())
+        # 2. one output row per (pair, policy of its structure): what the pair holds is repeated,
+        # the policy is the pair structure's first policy + the row's rank within the pair
+        rank = np.arange(total, dtype=np.int32) - np.repeat((np.cumsum(reps) - reps).astype(np.int32), reps)
+        out_policy = self._order[np.repeat(self._struct_start[numbers][pair_column].astype(np.int32), reps) + rank]
+        shared_at = np.repeat(pair_at, reps)
+        out_status = np.repeat(np.concatenate([x[1] for x in shared])[pair_at], reps)
+        out_fm = np.repeat(np.concatenate([x[2] for x in shared])[pair_at], reps)
+        out_um = np.repeat(np.concatenate([x[3] for x in shared])[pair_at], reps)
+        batch_row = np.repeat(rows.astype(np.int32)[pair_row], reps)
+        # amounts: every policy points at its amount group's array (a policy without an amount
+        # at its structure's all-unknown one); its row's amount is at ``shared_at`` − the
+        # structure's offset in it
+        amount_parts, unknown_parts = [], []
+        amount_at = np.zeros(len(self.programs), dtype=np.int32)
+        start = 0
+        for programs, amount, no_amount, column in amounts:
+            amount_at[programs] = start - offsets[column]
+            amount_parts.append(amount)
+            unknown_parts.append(no_amount)
+            start += amount.size
+        pick = amount_at[out_policy] + shared_at
+        out_amount = np.concatenate(amount_parts)[pick]
+        out_no_amount = np.concatenate(unknown_parts)[pick]
         return pa.Table.from_arrays([
             pa.DictionaryArray.from_arrays(pa.array(batch_row), batch.column(0)),
             _dictionary_of(batch.column(1), batch_row),
@@ -275,7 +313,8 @@ def _dictionary_of(column: pa.Array, take: np.ndarray) -> pa.DictionaryArray:
 def stream(con, mp: MatchPlan, sink, *, paid: dict | None = None, matrix: str = "policy_matrix",
            batch_rows: int = 65_536, progress=None, timings: dict | None = None) -> int:
     """Materialise the matrix on ``con``, combine it batch by batch and hand each batch's sparse
-    rows (:data:`RESULT_WRITE_SCHEMA`) to ``sink`` (in ``(uscc, policy order)`` order overall).
+    rows (:data:`RESULT_WRITE_SCHEMA`) to ``sink`` (ordered by ``uscc`` overall; an enterprise's rows
+    together, by structure and policy order).
     Returns the number of rows; ``timings`` (benchmarks) receives the seconds spent building the
     matrix, fetching batches, combining and in ``sink``.
 
@@ -320,7 +359,7 @@ def stream(con, mp: MatchPlan, sink, *, paid: dict | None = None, matrix: str = 
 
 def run(con, mp: MatchPlan, *, paid: dict | None = None, matrix: str = "policy_matrix",
         batch_rows: int = 65_536, progress=None) -> pa.Table:
-    """The sparse results as one table, ordered by ``(uscc, policy order)`` — readers of one
+    """The sparse results as one table, ordered by ``uscc`` (then structure and policy) — readers of one
     enterprise prune to one row group (see :func:`stream` for results too large to hold)."""
     parts: list[pa.Table] = []
     stream(con, mp, lambda part: parts.append(part.cast(RESULT_SCHEMA)), paid=paid, matrix=matrix,

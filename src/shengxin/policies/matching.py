@@ -298,7 +298,7 @@ def run_match(session: Session, district: District, analytic_dir: Path, *, as_of
                 pq.write_table(table, work / RESULTS, compression="zstd", row_group_size=RESULTS_ROW_GROUP_ROWS)
                 rows, counts = table.num_rows, _counts(table)
             else:
-                # every policy: streamed to Parquet batch by batch, already in (uscc, policy) order
+                # every policy: streamed to Parquet batch by batch, already ordered by uscc
                 tally = _Tally()
                 with results_writer(work / RESULTS) as write:
                     def sink(part: pa.Table) -> None:
