@@ -47,6 +47,9 @@ def registry(tmp_path):
               [[code(1), "2022", "40", "900", "1200", "80"], [code(1), "2023", "52", "1,100.5", "1500", "95"]], bom=True)
     write_csv(d / "fy" / "失信被执行人.csv", ["统一社会信用代码", "被执行人名称", "案号", "立案日期", "发布日期", "移除日期"],
               [[code(1), "杭州测试1科技有限公司", "(2024)浙0110执1234号", "2024-01-10", "2024-02-01", ""]], encoding="gbk")
+    write_csv(d / "scjg" / "股东信息.csv", ["统一社会信用代码", "股东名称", "股东类型", "证照号码", "认缴出资额(万元)", "出资比例(%)"],
+              [[code(1), "张三", "自然人", "330106199001011234", "120.5", "60"],
+               [code(1), "杭州控股有限公司", "企业法人", code(2), "80", "40"]])
     report = ingest([d])
     assert all(f.status == "ingested" for f in report.files)
     return report
@@ -64,6 +67,9 @@ def test_get_enterprise_gathers_identity_industry_town_certifications_credit_and
     assert [(c.kind, c.reference, c.start_on) for c in e.credit_events] == [
         ("dishonesty", "(2024)浙0110执1234号", dt.date(2024, 2, 1))]
     assert e.latest_annual.year == 2023 and e.latest_annual.revenue_fen == 1_100_500_000
+    assert [(h.name, h.kind_label, h.id_display, h.subscribed_wan, str(h.share_pct)) for h in e.shareholders] == [
+        ("张三", "自然人", "330106********1234", "120.50", "60.0000"),
+        ("杭州控股有限公司", "企业法人", code(2), "80.00", "40.0000")]
     assert e.lineage.file == "scjg/企业登记信息.csv" and e.lineage.row == 1 and e.lineage.run == registry.run_id
     assert e.snapshot_id == registry.snapshot_id
 

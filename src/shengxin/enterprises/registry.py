@@ -43,6 +43,7 @@ CREDIT_LABELS = {"dishonesty": "失信被执行人", "abnormal_operation": "经�
 SCOPE_LABELS = {"industry": "规模以上工业", "wholesale": "限额以上批发业", "retail": "限额以上零售业",
                 "accommodation": "限额以上住宿业", "catering": "限额以上餐饮业", "construction": "资质等级建筑业",
                 "real_estate": "房地产开发经营业", "services": "规模以上服务业"}
+SHAREHOLDER_KIND_LABELS = {"person": "自然人", "entity": "企业法人", "partnership": "合伙企业"}
 ROUND_LABELS = {"angel": "天使轮", "a": "A轮", "b": "B轮", "c": "C轮", "d_plus": "D轮及以后",
                 "pre_ipo": "Pre-IPO", "strategic": "战略融资"}
 
@@ -66,6 +67,35 @@ class Certification(BaseModel):
     certificate_no: str
     certified_on: dt.date | None
     valid_until: dt.date | None
+
+
+class Shareholder(BaseModel):
+    """A shareholder as the portrait shows it: a person's ID number masked (:func:`mask_id_number`),
+    an entity's code in full."""
+
+    name: str
+    kind: str | None
+    kind_label: str | None
+    id_display: str
+    subscribed_fen: int | None
+    share_pct: Decimal | None
+
+    @property
+    def subscribed_wan(self) -> str:
+        """认缴出资 in 万元, exact (``Decimal``), two decimals; ``—`` when not delivered."""
+        if self.subscribed_fen is None:
+            return "—"
+        return f"{Decimal(self.subscribed_fen) / Decimal(1_000_000):,.2f}"
+
+
+def mask_id_number(value: str) -> str:
+    """A person's ID number for display: the first 6 (region) and last 4 characters, the rest as
+    ``*`` — ``330106199001011234`` → ``330106********1234``; a number delivered masked stays as it
+    came; one too short to mask is hidden whole."""
+    value = (value or "").strip()
+    if len(value) < 12:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
 class CreditEvent(BaseModel):
@@ -123,6 +153,7 @@ class EnterprisePublic(BaseModel):
     financing: list[Financing]
     credit_events: list[CreditEvent]
     latest_annual: AnnualFigures | None
+    shareholders: list[Shareholder] = []
     lineage: Lineage
     snapshot_id: str | None
 
@@ -217,6 +248,8 @@ _CREDIT = _sql("SELECT kind, reference, start_on, end_on, detail, amount_fen FRO
                "ORDER BY start_on DESC NULLS LAST, kind")
 _ANNUAL = _sql("SELECT year, employees, revenue_fen, assets_fen, rd_expense_fen FROM annual_finance "
                "WHERE uscc = ? ORDER BY year DESC LIMIT 1")
+_SHAREHOLDERS = _sql("SELECT shareholder_name, shareholder_kind, shareholder_id, subscribed_fen, share_pct "
+                     "FROM shareholders WHERE uscc = ? ORDER BY share_pct DESC NULLS LAST, shareholder_name")
 _IP = _sql("SELECT kind, count(*) AS n FROM ip_rights WHERE uscc = ? GROUP BY kind ORDER BY kind")
 _FINANCING = _sql("SELECT financed_on, round, amount_fen FROM financing WHERE uscc = ? ORDER BY financed_on DESC")
 _SCOPES = _sql("SELECT scope, included_month FROM survey_list WHERE uscc = ? ORDER BY scope")
@@ -251,7 +284,7 @@ def get_enterprise(code: str, *, analytic_dir: Path | None = None) -> Enterprise
     code = _checked_code(code)
     snapshot = current_snapshot(analytic_dir)
     con = open_enterprise(snapshot, code, ("enterprises", "annual_finance", "survey_list", "certifications",
-                                           "ip_rights", "financing", "credit_events"))
+                                           "ip_rights", "financing", "credit_events", "shareholders"))
     try:
         found = _rows(con, _ENTERPRISE, [code])
         if not found:
@@ -275,6 +308,11 @@ def get_enterprise(code: str, *, analytic_dir: Path | None = None) -> Enterprise
             credit_events=[CreditEvent(label=CREDIT_LABELS.get(r["kind"], r["kind"]), **r)
                            for r in _rows(con, _CREDIT, [code])],
             latest_annual=AnnualFigures(**annual[0]) if annual else None,
+            shareholders=[Shareholder(name=r["shareholder_name"], kind=r["shareholder_kind"],
+                                      kind_label=SHAREHOLDER_KIND_LABELS.get(r["shareholder_kind"]),
+                                      id_display=mask_id_number(r["shareholder_id"]) if r["shareholder_kind"] == "person"
+                                      else r["shareholder_id"], subscribed_fen=r["subscribed_fen"],
+                                      share_pct=r["share_pct"]) for r in _rows(con, _SHAREHOLDERS, [code])],
             lineage=Lineage(source=e["_source"], file=e["_file"], row=e["_row"], run=e["_run"]),
             snapshot_id=snapshot.id if snapshot else None,
         )
