@@ -82,7 +82,9 @@ def test_open_enterprise_before_any_ingest_has_empty_tables():
 
 def test_one_enterprise_connections_share_a_database_but_never_rows(tmp_path):
     """``open_enterprise`` hands out cursors of one in-memory database: two open at once (as two
-    requests in two threads) each see their own enterprise's tables and derived views only."""
+    requests in two threads) each see their own enterprise's tables and derived views only; and
+    threads reading the same segments at once each use their own Parquet reader (a shared
+    ``pq.ParquetFile`` crashed the process under exactly this load)."""
     import threading
 
     d = tmp_path / "d"
@@ -101,7 +103,7 @@ def test_one_enterprise_connections_share_a_database_but_never_rows(tmp_path):
 
     def read(n: int) -> None:
         try:
-            for _ in range(20):
+            for _ in range(60):
                 con = open_enterprise(snap, code(n), ("enterprises", "monthly"))
                 got = con.execute("SELECT DISTINCT uscc FROM monthly").fetchall()
                 con.close()
