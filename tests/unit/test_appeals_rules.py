@@ -35,7 +35,7 @@ def test_every_state_is_reachable_and_only_terminal_states_are_dead_ends():
 def test_illegal_transitions_raise_conflict_naming_the_state(state, action):
     with pytest.raises(Conflict) as info:
         check_transition(state, action)
-    assert f"({state})" in str(info.value) and f"({action})" in str(info.value)
+    assert f"（{state}）" in str(info.value) and f"（{action}）" in str(info.value)
 
 
 def test_the_documented_path_is_allowed():

@@ -17,9 +17,7 @@ Rule: an action is allowed only from the states listed for it; anything else rai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from shengxin.errors import Conflict
+from shengxin.workflow import Transition, Workflow
 
 STATUS_LABELS = {
     "submitted": "待受理", "accepted": "已受理", "rejected": "不予受理", "assigned": "已交办",
@@ -35,16 +33,7 @@ OPEN_BEFORE_REPLY = frozenset({"submitted", "accepted", "assigned", "signed", "i
 TERMINAL = frozenset({"rejected", "closed"})
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    label: str
-    needs_reason: bool = False
-
-
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+WORKFLOW = Workflow("诉求", STATUS_LABELS, (
     Transition("accept", frozenset({"submitted"}), "accepted", "受理"),
     Transition("reject", frozenset({"submitted"}), "rejected", "不予受理", needs_reason=True),
     Transition("assign", frozenset({"accepted", "reopened"}), "assigned", "交办"),
@@ -59,25 +48,7 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("reopen", frozenset({"return_visit"}), "reopened", "重新办理", needs_reason=True),
     Transition("close", frozenset({"return_visit", "reopened"}), "closed", "办结"),
     Transition("merge", OPEN_BEFORE_REPLY, "closed", "合并到主诉求"),
-)}
-
-
-def allowed_actions(status: str) -> list[str]:
-    """The actions whose source states include ``status``, in table order."""
-    return [a for a, t in TRANSITIONS.items() if status in t.sources]
-
-
-def check_transition(status: str, action: str) -> Transition:
-    """The transition for ``action`` from ``status``, or :class:`Conflict` explaining why not."""
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise Conflict(f"unknown action {action!r}; actions: {', '.join(TRANSITIONS)}", where="action")
-    if status not in transition.sources:
-        allowed = allowed_actions(status)
-        raise Conflict(
-            f"诉求当前状态为“{STATUS_LABELS.get(status, status)}”({status})，不能执行“{transition.label}”"
-            f"({action})；该操作只适用于 {', '.join(sorted(transition.sources))}；"
-            f"当前允许的操作: {', '.join(allowed) if allowed else '无（已终结）'}",
-            where="status",
-        )
-    return transition
+))
+TRANSITIONS = WORKFLOW.transitions
+allowed_actions = WORKFLOW.allowed
+check_transition = WORKFLOW.check

@@ -24,9 +24,7 @@ An action outside its source states raises :class:`~shengxin.errors.Conflict` na
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from shengxin.errors import Conflict
+from shengxin.workflow import Transition, Workflow
 
 ROUND_LABELS = {"review": "待复核", "publicity": "公示中", "confirming": "确认账户", "approved": "已审批",
                 "paying": "支付中", "closed": "已结束"}
@@ -42,20 +40,11 @@ COMMITTED_ITEM_STATES = frozenset({"approved", "in_batch", "paid", "failed"})
 OPEN_ITEM_STATES = frozenset({"approved", "in_batch", "failed"})
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    label: str
-    who: str
+def _table(*rows: tuple[str, tuple[str, ...], str, str, str]) -> list[Transition]:
+    return [Transition(a, frozenset(s), t, label, who=who) for a, s, t, label, who in rows]
 
 
-def _table(*rows: tuple[str, tuple[str, ...], str, str, str]) -> dict[str, Transition]:
-    return {a: Transition(a, frozenset(s), t, label, who) for a, s, t, label, who in rows}
-
-
-ROUND_TRANSITIONS = _table(
+ROUNDS = Workflow("本轮兑现", ROUND_LABELS, _table(
     ("exclude", ("review",), "review", "排除企业", "manager"),
     ("publicise", ("review",), "publicity", "开始公示", "manager"),
     ("answer_objection", ("publicity", "confirming"), "", "答复异议", "manager"),
@@ -66,9 +55,9 @@ ROUND_TRANSITIONS = _table(
     ("retry", ("paying", "approved"), "", "重新支付失败项", "manager"),
     ("cancel", ("paying", "approved"), "", "取消失败项", "manager"),
     ("close", ("approved", "paying"), "closed", "结束本轮", "manager"),
-)
+))
 
-ITEM_TRANSITIONS = _table(
+ITEMS = Workflow("该笔兑现", ITEM_LABELS, _table(
     ("exclude", ("proposed",), "excluded", "排除", "manager"),
     ("include", ("excluded",), "proposed", "恢复", "manager"),
     ("approve", ("proposed",), "approved", "审批通过", "approver"),
@@ -79,40 +68,22 @@ ITEM_TRANSITIONS = _table(
     ("retry", ("failed",), "approved", "重新支付", "manager"),
     ("cancel", ("failed", "approved"), "cancelled", "取消", "manager"),
     ("clawback", ("paid",), "clawed_back", "追回", "manager"),
-)
+))
 
-APPLICATION_TRANSITIONS = _table(
+APPLICATIONS = Workflow("该申请", APPLICATION_LABELS, _table(
     ("queue", ("new",), "queued", "规则判定符合，进入支付队列", "rule"),
     ("refuse", ("new",), "refused", "规则判定不符合", "rule"),
     ("to_review", ("new",), "review", "转人工审核", "rule"),
     ("approve", ("review",), "approved", "审核通过", "manager"),
     ("reject", ("review",), "rejected", "审核未通过", "manager"),
-)
+))
 
 
-def _check(table: dict[str, Transition], labels: dict[str, str], what: str, status: str, action: str) -> Transition:
-    t = table.get(action)
-    if t is None:
-        raise Conflict(f"未知的操作 {action!r}；可用：{', '.join(table)}", where="action")
-    if status not in t.sources:
-        allowed = [a for a, x in table.items() if status in x.sources]
-        raise Conflict(f"{what}当前状态为“{labels.get(status, status)}”（{status}），不能“{t.label}”（{action}）；"
-                       f"当前允许：{', '.join(allowed) or '无'}", where="status")
-    return t
-
-
-def check_round(status: str, action: str) -> Transition:
-    return _check(ROUND_TRANSITIONS, ROUND_LABELS, "本轮兑现", status, action)
-
-
-def check_item(status: str, action: str) -> Transition:
-    return _check(ITEM_TRANSITIONS, ITEM_LABELS, "该笔兑现", status, action)
-
-
-def check_application(status: str, action: str) -> Transition:
-    return _check(APPLICATION_TRANSITIONS, APPLICATION_LABELS, "该申请", status, action)
-
-
-def round_actions(status: str) -> list[str]:
-    """The round actions allowed in ``status`` (the pages show these buttons)."""
-    return [a for a, t in ROUND_TRANSITIONS.items() if status in t.sources]
+ROUND_TRANSITIONS = ROUNDS.transitions
+ITEM_TRANSITIONS = ITEMS.transitions
+APPLICATION_TRANSITIONS = APPLICATIONS.transitions
+check_round = ROUNDS.check
+check_item = ITEMS.check
+check_application = APPLICATIONS.check
+#: the round actions allowed in a state (the pages show these buttons)
+round_actions = ROUNDS.allowed

@@ -20,25 +20,13 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from shengxin.errors import Conflict
+from shengxin.workflow import Transition, Workflow
 
 STATUS_LABELS = {"draft": "草稿", "in_review": "审核中", "published": "已发布", "suspended": "已暂停", "expired": "已失效"}
 LIVE_STATUSES = frozenset({"draft", "in_review", "published"})  # … when a published version exists
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    label: str
-    needs_reason: bool = False
-    needs_tests: bool = False
-
-
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+WORKFLOW = Workflow("政策", STATUS_LABELS, (
     Transition("edit", frozenset({"draft", "published"}), "draft", "保存新版本"),
     Transition("submit", frozenset({"draft"}), "in_review", "提交审核", needs_tests=True),
     Transition("withdraw", frozenset({"in_review"}), "draft", "撤回"),
@@ -47,24 +35,10 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     Transition("suspend", frozenset({"published"}), "suspended", "暂停", needs_reason=True),
     Transition("resume", frozenset({"suspended"}), "published", "恢复"),
     Transition("expire", frozenset({"published", "suspended"}), "expired", "设为失效"),
-)}
-
-
-def allowed_actions(status: str) -> list[str]:
-    return [a for a, t in TRANSITIONS.items() if status in t.sources]
-
-
-def check_transition(status: str, action: str) -> Transition:
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise Conflict(f"未知的操作 {action!r}；可用：{', '.join(TRANSITIONS)}", where="action")
-    if status not in transition.sources:
-        allowed = allowed_actions(status)
-        raise Conflict(
-            f"政策当前状态为“{STATUS_LABELS.get(status, status)}”（{status}），不能“{transition.label}”（{action}）；"
-            f"该操作只适用于 {', '.join(sorted(transition.sources))}；当前允许：{', '.join(allowed) or '无'}",
-            where="status")
-    return transition
+))
+TRANSITIONS = WORKFLOW.transitions
+allowed_actions = WORKFLOW.allowed
+check_transition = WORKFLOW.check
 
 
 def is_live(status: str, published_version: int | None) -> bool:
