@@ -191,6 +191,11 @@ def _population(seed: int, n: int):
     return population, paid
 
 
+def _row(r: dict | None) -> tuple | None:
+    """A result row as (status, amount, false mask, unknown mask)."""
+    return None if r is None else (r["status"], r["amount_fen"], r["false_mask"], r["unknown_mask"])
+
+
 def _inputs(policy) -> dict:
     return {s.column: s.type for s in policy.context.vocabulary.inputs}
 
@@ -224,11 +229,9 @@ def test_evaluator_sql_and_bulk_agree(data, seed):
         for p in compiled:
             total, year = paid.get(f.uscc, (0, 0))
             o = outcome(p, env, total, year)
-            expected = None if o.status == "not_eligible" else (o.status, o.amount_fen, o.false_mask, o.unknown_mask)
+            expected = None if o.status == "not_eligible" else _row(vars(o))
             for name, rows in (("sql", sql_rows), ("bulk", bulk_rows)):
-                r = rows.get((p.id, f.uscc))
-                got = None if r is None else (r["status"], r["amount_fen"], r["false_mask"], r["unknown_mask"])
-                assert got == expected, (name, p.definition.raw, f.enterprise, f.tables)
+                assert _row(rows.get((p.id, f.uscc))) == expected, (name, p.definition.raw, f.enterprise, f.tables)
             if o.status == "eligible" and o.raw_amount is not None:
                 assert o.amount_fen == max(int(o.raw_amount // 1), 0) or p.caps.any
             # the explanation reaches the same verdict as the fast path
@@ -262,14 +265,13 @@ def test_bulk_policies_sharing_conditions_agree_and_are_laid_out_by_enterprise(d
     usccs = [r["uscc"] for r in rows]
     assert usccs == sorted(usccs)
     assert len({(r["uscc"], r["policy_id"]) for r in rows}) == len(rows)
-    got = {(r["policy_id"], r["uscc"]): (r["status"], r["amount_fen"], r["false_mask"], r["unknown_mask"]) for r in rows}
+    got = {(r["policy_id"], r["uscc"]): r for r in rows}
     for f in population:
         env = CachedEnv(FactsEnv(f, AS_OF))
         for p in compiled:
-            total, year = paid.get(f.uscc, (0, 0))
-            o = outcome(p, env, total, year)
-            expected = None if o.status == "not_eligible" else (o.status, o.amount_fen, o.false_mask, o.unknown_mask)
-            assert got.get((p.id, f.uscc)) == expected, (p.id, f.enterprise)
+            o = outcome(p, env, *paid.get(f.uscc, (0, 0)))
+            expected = None if o.status == "not_eligible" else _row(vars(o))
+            assert _row(got.get((p.id, f.uscc))) == expected, (p.id, f.enterprise)
 
 
 def test_shared_conditions_are_computed_once():

@@ -84,7 +84,7 @@ def test_rematch_finds_newly_eligible_after_a_new_published_version(db_session, 
         assert again.newly_eligible == []  # its newest delta already says eligible
 
 
-def test_tables_read_names_what_the_rules_use(db_session):
+def test_tables_read_names_what_the_rules_use():
     from shengxin.policies.compile import compile_text
 
     revenue = compile_text(text(), DISTRICT)

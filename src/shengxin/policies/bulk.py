@@ -111,9 +111,9 @@ class Combiner:
                            for shape, groups in structures.items()]
         # the output order within an enterprise: structure by structure, each structure's
         # policies in policy order
-        self._struct_policies = [np.sort(np.concatenate([g.programs for g in groups])) for _, groups in self.structures]
-        self._order = np.concatenate(self._struct_policies).astype(np.int32)
-        self._struct_width = np.array([x.size for x in self._struct_policies], dtype=np.int64)
+        struct_policies = [np.sort(np.concatenate([g.programs for g in groups])) for _, groups in self.structures]
+        self._order = np.concatenate(struct_policies).astype(np.int32)
+        self._struct_width = np.array([x.size for x in struct_policies], dtype=np.int64)
         self._struct_start = np.cumsum(self._struct_width) - self._struct_width
         self._ids = pa.array([p.policy_id for p in self.programs], type=pa.string())
         self._versions = pa.array([p.version for p in self.programs], type=pa.int32())
@@ -216,12 +216,13 @@ class Combiner:
             eligible = status == 0
             where = idx[eligible]
             shared.append((idx, status, fm, um, number))
-            unknown_amounts = None
+            # policies without an amount (or with nobody eligible) share one all-unknown array
+            unknown = [g.programs for g in groups if g.amount is None or not where.size]
+            if unknown:
+                amounts.append((np.concatenate(unknown), np.zeros(idx.size, dtype=np.int64),
+                                np.ones(idx.size, dtype=bool), len(shared) - 1))
             for group in groups:
                 if group.amount is None or not where.size:
-                    if unknown_amounts is None:
-                        unknown_amounts = (np.zeros(idx.size, dtype=np.int64), np.ones(idx.size, dtype=bool))
-                    amounts.append((group.programs, *unknown_amounts, len(shared) - 1))
                     continue
                 amount = np.zeros(idx.size, dtype=np.int64)
                 no_amount = np.ones(idx.size, dtype=bool)

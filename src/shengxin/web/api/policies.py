@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from shengxin.accounts.roles import ALL_ROLES, STAFF_ROLES, Role
 from shengxin.accounts.service import Principal
 from shengxin.enterprises.uscc import normalise
-from shengxin.errors import Forbidden
 from shengxin.policies import pushes, service, views
 from shengxin.policies import text as X
 from shengxin.policies.compile import compile_text
@@ -187,9 +186,7 @@ def rematch(uscc: str, request: Request, db: Session = Depends(get_db),
     from shengxin.policies.matching import require_current
     from shengxin.web.api.enterprises import visible_scope
 
-    enterprise = visible_scope(request, principal, normalise(uscc))
-    if principal.role is Role.TOWN and enterprise.town_code != principal.town_code:
-        raise Forbidden("该企业不在您的服务范围内")
+    enterprise = visible_scope(request, principal, normalise(uscc))  # town staff: their town only
     snap = require_current(_analytic(request))
     from shengxin.payouts.ledger import paid_table
 
